@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds compile Swift and C for the machine they run on: the default x86-64
+// target has no FMA, and the inference kernels live on it.
+let nativeCPU: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=native"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Marquee",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "marquee", targets: ["marquee"]),
+        .library(name: "MarqueeMedia", targets: ["MarqueeMedia"]),
+        .library(name: "MarqueeNN", targets: ["MarqueeNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG"], swiftSettings: nativeCPU),
+        .target(name: "MarqueeNN", swiftSettings: nativeCPU),
+
+        .executableTarget(
+            name: "marquee",
+            dependencies: [
+                "MarqueeMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: nativeCPU
+        ),
+        .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", swiftSettings: nativeCPU),
+
+        .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
+        .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
+    ]
+)

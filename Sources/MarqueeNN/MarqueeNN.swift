@@ -1,0 +1,1 @@
+// MarqueeNN: tensors, SIMD kernels, thread pool and the safetensors loader.
