@@ -42,5 +42,7 @@ let package = Package(
 
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
+        // Runs the built `marquee` executable; `swift build` before `swift test` builds it.
+        .testTarget(name: "MarqueeCLITests", dependencies: ["marquee"]),
     ]
 )

@@ -10,6 +10,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
 #include <libavutil/tx.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
