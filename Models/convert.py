@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Fetches the pinned pretrained networks of Models/manifest.json and converts them to safetensors.
+
+Needs python3 and numpy only: the checkpoint formats are read by Models/readers/ without
+PyTorch or TensorFlow.
+
+    python3 Models/convert.py all              fetch + convert everything implemented, then verify
+    python3 Models/convert.py fetch [NAME...]  download the packages, check and extract the sources
+    python3 Models/convert.py convert [NAME...]
+    python3 Models/convert.py labels           Models/converted/imagenet_labels.txt
+    python3 Models/convert.py verify           check Models/converted/ against Models/converted.sha256
+    python3 Models/convert.py record           rewrite Models/converted.sha256 from the current outputs
+    python3 Models/convert.py list             what the manifest holds and what is converted
+
+NAME is a model name of the manifest (efficientnet_lite0, transnetv2, mtcnn_pnet, ...) or
+'mtcnn' for its three stages. Every step is idempotent: archives, extracted files and
+outputs whose checksums already match are left alone.
+
+Outputs: Models/converted/<name>.safetensors (float32, the checkpoint's tensor names;
+'num_batches_tracked' counters dropped) and Models/<name>.tensors.txt (names and shapes).
+"""
+
+import argparse
+import ast
+import collections
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from readers import ReaderError, reader_for  # noqa: E402
+from readers import safetensors  # noqa: E402
+
+MANIFEST = os.path.join(HERE, "manifest.json")
+DOWNLOADS = os.path.join(HERE, "downloads")
+EXTRACTED = os.path.join(DOWNLOADS, "extracted")
+CONVERTED = os.path.join(HERE, "converted")
+CHECKSUMS = os.path.join(HERE, "converted.sha256")
+GROUPS = {"mtcnn": ["mtcnn_pnet", "mtcnn_rnet", "mtcnn_onet"]}
+DROPPED_SUFFIXES = ("num_batches_tracked",)
+
+
+class ConvertError(Exception):
+    pass
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def rel(path):
+    return os.path.relpath(path, os.path.dirname(HERE))
+
+
+def load_manifest():
+    with open(MANIFEST, encoding="utf-8") as f:
+        return json.load(f, object_pairs_hook=collections.OrderedDict)
+
+
+def implemented(model):
+    return model.get("status") == "converted"
+
+
+def select(manifest, names, default_implemented=True):
+    models = collections.OrderedDict((m["name"], m) for m in manifest["models"])
+    if not names:
+        return [m for m in models.values() if implemented(m) or not default_implemented]
+    chosen = []
+    for name in names:
+        for n in GROUPS.get(name, [name]):
+            if n not in models:
+                raise ConvertError(f"'{n}' is not a model of {rel(MANIFEST)}; "
+                                   f"known: {', '.join(list(models) + list(GROUPS))}")
+            if models[n] not in chosen:
+                chosen.append(models[n])
+    return chosen
+
+
+# ---------------------------------------------------------------- fetching
+
+def package_key(entry):
+    return f"{entry['package']}=={entry['version']}"
+
+
+def fetch_archive(manifest, key):
+    """Downloads one pinned package with pip (no dependencies) and checks its sha256."""
+    info = manifest["packages"].get(key)
+    if info is None:
+        raise ConvertError(f"{rel(MANIFEST)} has no 'packages' entry for {key}")
+    path = os.path.join(DOWNLOADS, info["archive"])
+    want = info.get("archive_sha256")
+    if os.path.exists(path):
+        if want and sha256_file(path) == want:
+            return path
+        os.remove(path)  # stale or damaged: download it again
+    os.makedirs(DOWNLOADS, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+               "--quiet", "-d", DOWNLOADS] + list(info.get("pip_options", [])) + [key]
+    log(f"fetch: {key}")
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise ConvertError(f"pip could not download {key}:\n{result.stdout.strip()}")
+    if not os.path.exists(path):
+        raise ConvertError(f"pip downloaded {key} but {rel(path)} is not there "
+                           f"(the index served another file name; see {rel(DOWNLOADS)})")
+    got = sha256_file(path)
+    if want and got != want:
+        raise ConvertError(f"{rel(path)}: sha256 is {got}, the manifest expects {want}")
+    if not want:
+        log(f"fetch: {info['archive']} sha256 {got} (not yet recorded in the manifest)")
+    return path
+
+
+def extract(archive, member, want_sha256, key):
+    """Extracts one file of a wheel or sdist and checks its sha256."""
+    out = os.path.join(EXTRACTED, key.replace("==", "-"), member)
+    if os.path.exists(out) and want_sha256 and sha256_file(out) == want_sha256:
+        return out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    tmp = f"{out}.tmp-{os.getpid()}"
+    if archive.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as z:
+            try:
+                with z.open(member) as src, open(tmp, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+            except KeyError:
+                raise ConvertError(f"{rel(archive)} has no file {member}") from None
+    else:
+        with tarfile.open(archive) as t:
+            names = [n for n in t.getnames() if n == member or n.endswith("/" + member)]
+            if not names:
+                raise ConvertError(f"{rel(archive)} has no file {member}")
+            src = t.extractfile(names[0])
+            with open(tmp, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+    got = sha256_file(tmp)
+    if want_sha256 and got != want_sha256:
+        os.remove(tmp)
+        raise ConvertError(f"{member} from {rel(archive)}: sha256 is {got}, "
+                           f"the manifest expects {want_sha256}")
+    os.replace(tmp, out)
+    return out
+
+
+def source_files(model):
+    files = model.get("files")
+    if files:
+        return list(files.items())
+    return [(model["file"], model.get("sha256"))]
+
+
+def fetch_model(manifest, model):
+    key = package_key(model)
+    archive = fetch_archive(manifest, key)
+    paths = {}
+    for member, want in source_files(model):
+        paths[member] = extract(archive, member, want, key)
+    return paths[model["file"]]
+
+
+def fetch_labels_source(manifest):
+    entry = manifest["labels"]
+    key = package_key(entry)
+    archive = fetch_archive(manifest, key)
+    return extract(archive, entry["file"], entry.get("sha256"), key)
+
+
+# ---------------------------------------------------------------- converting
+
+def prepare_tensors(raw, where):
+    """Drops step counters and brings floating tensors to float32."""
+    out = collections.OrderedDict()
+    for name, array in raw.items():
+        if name.endswith(DROPPED_SUFFIXES):
+            continue
+        if array.dtype.kind == "f" and array.dtype != np.float32:
+            array = array.astype(np.float32)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise ConvertError(f"{where}: tensor {name} holds NaN or infinite values")
+        out[name] = np.ascontiguousarray(array)
+    return out
+
+
+def recorded_checksums():
+    sums = {}
+    if os.path.exists(CHECKSUMS):
+        with open(CHECKSUMS, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                digest, name = line.split(None, 1)
+                sums[name.lstrip("*")] = digest
+    return sums
+
+
+def output_is_current(model, out):
+    if not os.path.exists(out):
+        return False
+    try:
+        meta = safetensors.metadata(out)
+    except ReaderError:
+        return False
+    if meta.get("source_sha256") != model.get("sha256"):
+        return False
+    want = recorded_checksums().get(os.path.basename(out))
+    return want is None or sha256_file(out) == want
+
+
+def write_listing(model, tensors):
+    path = os.path.join(HERE, f"{model['name']}.tensors.txt")
+    total = sum(int(a.size) for a in tensors.values())
+    lines = [
+        f"# {model['name']}: {len(tensors)} tensors, {total} values "
+        f"(Models/converted/{model['output']}; generated by Models/convert.py)",
+        f"# source: {package_key(model)} {model['file']} ({model['format']})",
+        "# name dtype shape",
+    ]
+    width = max(len(n) for n in tensors)
+    for name, array in tensors.items():
+        code = "F32" if array.dtype == np.float32 else str(array.dtype)
+        lines.append(f"{name:<{width}}  {code}  [{', '.join(str(s) for s in array.shape)}]")
+    text = "\n".join(lines) + "\n"
+    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+    if old != text:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def convert_model(manifest, model):
+    out = os.path.join(CONVERTED, model["output"])
+    if not implemented(model):
+        raise ConvertError(f"{model['name']}: {model.get('status', 'not implemented')}")
+    source = fetch_model(manifest, model)
+    if output_is_current(model, out):
+        tensors = safetensors.read(out)
+        state = "up to date"
+    else:
+        reader = reader_for(model["format"])
+        try:
+            tensors = prepare_tensors(reader.read(source), rel(source))
+        except ReaderError as error:
+            raise ConvertError(str(error)) from None
+        os.makedirs(CONVERTED, exist_ok=True)
+        safetensors.write(out, tensors, metadata=collections.OrderedDict([
+            ("name", model["name"]),
+            ("source_package", model["package"]),
+            ("source_version", model["version"]),
+            ("source_file", model["file"]),
+            ("source_sha256", model["sha256"]),
+            ("source_format", model["format"]),
+            ("converter", "Models/convert.py"),
+        ]))
+        tensors = safetensors.read(out)  # what the file holds, in file order
+        state = "written"
+    write_listing(model, tensors)
+    total = sum(int(a.size) for a in tensors.values())
+    log(f"{model['name']}: {len(tensors)} tensors, {total:,} parameters "
+        f"-> {rel(out)} ({state})")
+    return out
+
+
+def convert_labels(manifest):
+    entry = manifest["labels"]
+    out = os.path.join(CONVERTED, entry["output"])
+    want = recorded_checksums().get(entry["output"])
+    if os.path.exists(out) and want and sha256_file(out) == want:
+        log(f"labels: {rel(out)} (up to date)")
+        return out
+    source = fetch_labels_source(manifest)
+    with open(source, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), filename=source)
+    names = None
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        if any(isinstance(t, ast.Name) and t.id == entry["variable"] for t in targets):
+            names = ast.literal_eval(node.value)
+    if not isinstance(names, list) or len(names) != 1000 or \
+            not all(isinstance(n, str) and n.strip() and "\n" not in n for n in names):
+        raise ConvertError(f"{rel(source)}: {entry['variable']} is not a list of 1000 class names")
+    os.makedirs(CONVERTED, exist_ok=True)
+    tmp = f"{out}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(names) + "\n")
+    os.replace(tmp, out)
+    log(f"labels: {len(names)} ImageNet-1k class names -> {rel(out)}")
+    return out
+
+
+# ---------------------------------------------------------------- checking
+
+def verify():
+    sums = recorded_checksums()
+    if not sums:
+        raise ConvertError(f"{rel(CHECKSUMS)} is missing or empty")
+    problems = []
+    for name, want in sums.items():
+        path = os.path.join(CONVERTED, name)
+        if not os.path.exists(path):
+            problems.append(f"{rel(path)} is missing (run: python3 Models/convert.py all)")
+            continue
+        got = sha256_file(path)
+        if got != want:
+            problems.append(f"{rel(path)}: sha256 {got}, expected {want}")
+        else:
+            log(f"ok  {rel(path)}")
+    if problems:
+        raise ConvertError("verification failed:\n  " + "\n  ".join(problems))
+    log(f"verify: {len(sums)} files match {rel(CHECKSUMS)}")
+
+
+def record(manifest):
+    names = [m["output"] for m in manifest["models"] if implemented(m)] + \
+        [manifest["labels"]["output"]]
+    lines = []
+    for name in names:
+        path = os.path.join(CONVERTED, name)
+        if not os.path.exists(path):
+            raise ConvertError(f"{rel(path)} is missing; convert before recording")
+        lines.append(f"{sha256_file(path)}  {name}")
+    with open(CHECKSUMS, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    log(f"record: {len(lines)} checksums -> {rel(CHECKSUMS)}")
+
+
+def show(manifest):
+    for model in manifest["models"]:
+        out = os.path.join(CONVERTED, model["output"])
+        state = "present" if os.path.exists(out) else "absent"
+        log(f"{model['name']:<24} {model['format']:<15} {package_key(model):<40} "
+            f"{model.get('status', '')} [{state}]")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["all", "fetch", "convert", "labels", "verify",
+                                            "record", "list"])
+    parser.add_argument("names", nargs="*", help="model names (default: every implemented one)")
+    args = parser.parse_args(argv)
+    try:
+        manifest = load_manifest()
+        if args.command == "fetch":
+            for model in select(manifest, args.names):
+                path = fetch_model(manifest, model)
+                log(f"{model['name']}: {rel(path)} (sha256 ok)")
+            if not args.names:
+                log(f"labels: {rel(fetch_labels_source(manifest))} (sha256 ok)")
+        elif args.command == "convert":
+            for model in select(manifest, args.names):
+                convert_model(manifest, model)
+        elif args.command == "labels":
+            convert_labels(manifest)
+        elif args.command == "all":
+            for model in select(manifest, args.names):
+                convert_model(manifest, model)
+            convert_labels(manifest)
+            if os.path.exists(CHECKSUMS):
+                verify()
+            else:
+                log(f"note: {rel(CHECKSUMS)} does not exist yet; run 'record' to create it")
+        elif args.command == "verify":
+            verify()
+        elif args.command == "record":
+            record(manifest)
+        elif args.command == "list":
+            show(manifest)
+    except ConvertError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
