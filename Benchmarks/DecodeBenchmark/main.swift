@@ -1,1 +1,90 @@
-print("decode benchmark: not yet built")
+// Decode throughput of Marquee against FFmpeg's own decoder, measured in one run.
+//
+// Marquee's work per title is what the pipeline asks of it: every frame converted to
+// 48x27 RGB (shot detection) and one frame per second to 224 px high (visual models).
+// FFmpeg's is `ffmpeg -threads 2 -i FILE -f null -`: decoding only, no conversion.
+// Each side runs `--runs` times, alternating; the best run of each is compared.
+//
+// usage: marquee-bench-decode [--runs N] FILE...
+
+import Foundation
+import MarqueeMedia
+
+struct Measurement {
+    var frames: Int
+    var seconds: Double
+    var fps: Double { Double(frames) / seconds }
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func measureMarquee(_ path: String) throws -> Measurement {
+    let info = try MediaInfo(path: path)
+    guard let video = info.videoStreams.first, let width = video.width, let height = video.height else {
+        throw MediaError(path: path, reason: .noStream(.video))
+    }
+    let modelHeight = 224
+    let modelWidth = max(2, Int((Double(width) * Double(modelHeight) / Double(height) / 2).rounded()) * 2)
+    let start = now()
+    let decoder = try VideoDecoder(path: path, requests: [
+        FrameRequest(size: FrameSize(width: 48, height: 27), selection: .everyFrame),
+        FrameRequest(size: FrameSize(width: modelWidth, height: modelHeight), selection: .every(seconds: 1)),
+    ], threads: 2)
+    var frames = 0
+    while try decoder.next() != nil { frames += 1 }
+    return Measurement(frames: frames, seconds: now() - start)
+}
+
+func measureFFmpeg(_ path: String, frames: Int) throws -> Measurement {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["ffmpeg", "-nostdin", "-v", "error", "-threads", "2", "-i", path, "-map", "0:v:0", "-f", "null", "-"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    let start = now()
+    try process.run()
+    process.waitUntilExit()
+    let seconds = now() - start
+    guard process.terminationStatus == 0 else {
+        throw MediaError(path: path, reason: .other("ffmpeg exited with status \(process.terminationStatus)"))
+    }
+    return Measurement(frames: frames, seconds: seconds)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var runs = 5
+if let flag = arguments.firstIndex(of: "--runs"), flag + 1 < arguments.count, let n = Int(arguments[flag + 1]) {
+    runs = max(1, n)
+    arguments.removeSubrange(flag...(flag + 1))
+}
+if arguments.isEmpty {
+    FileHandle.standardError.write(Data("usage: marquee-bench-decode [--runs N] FILE...\n".utf8))
+    exit(2)
+}
+
+print("file                          frames   marquee fps   ffmpeg fps   ratio")
+var failed = false
+for path in arguments {
+    do {
+        var bestMarquee: Measurement?
+        var bestFFmpeg: Measurement?
+        for _ in 0..<runs {
+            let ours = try measureMarquee(path)
+            let theirs = try measureFFmpeg(path, frames: ours.frames)
+            if bestMarquee == nil || ours.seconds < bestMarquee!.seconds { bestMarquee = ours }
+            if bestFFmpeg == nil || theirs.seconds < bestFFmpeg!.seconds { bestFFmpeg = theirs }
+        }
+        let ours = bestMarquee!, theirs = bestFFmpeg!
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        print(String(format: "%-28@ %7d %13.1f %12.1f %7.2fx", name as NSString, ours.frames, ours.fps, theirs.fps,
+                     ours.fps / theirs.fps))
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        failed = true
+    }
+}
+exit(failed ? 1 : 0)
