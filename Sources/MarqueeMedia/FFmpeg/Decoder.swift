@@ -42,6 +42,7 @@ final class Packet {
 final class Frame {
     let pointer: UnsafeMutablePointer<AVFrame>
     init() { pointer = av_frame_alloc() }
+    init(owning pointer: UnsafeMutablePointer<AVFrame>) { self.pointer = pointer }
     deinit {
         var p: UnsafeMutablePointer<AVFrame>? = pointer
         av_frame_free(&p)

@@ -64,6 +64,8 @@ public final class VideoDecoder {
     private var nextEvery: [Double]
     private var pendingTimes: [[Double]]
     private let seeks: Bool
+    /// Streaming decodes run the decoder on its own thread; seeking ones stay on the caller's.
+    private var prefetcher: FramePrefetcher?
     private var seekedIndex = false
 
     /// Decoding a title takes longer than the open timeout; reads still may not stall.
@@ -93,6 +95,7 @@ public final class VideoDecoder {
             if case .at = $0.selection { return true }
             return false
         }
+        if !seeks { prefetcher = FramePrefetcher(reader: reader, readTimeout: Self.readTimeout) }
         for request in requests {
             guard request.size.width > 0, request.size.height > 0, request.size.width <= 16384, request.size.height <= 16384 else {
                 throw MediaError(path: path, reason: .other("the requested frame size \(request.size) is not usable"))
@@ -103,6 +106,9 @@ public final class VideoDecoder {
         }
     }
 
+    // The decoding thread holds its prefetcher until it stops, so it is stopped here.
+    deinit { prefetcher?.cancel() }
+
     /// The next frame some request selected, or nil at the end of the stream.
     public func next() throws -> VideoFrame? {
         while true {
@@ -111,25 +117,34 @@ public final class VideoDecoder {
             } else if seeks {
                 return nil
             }
-            file.extendDeadline(seconds: Self.readTimeout)
-            guard try reader.nextFrame() else {
+            guard let (frame, seconds) = try nextDecodedFrame() else {
                 noteDamage()
                 return nil
             }
             let decodedIndex = framesDecoded
             framesDecoded += 1
-            let time = reader.frameSeconds ?? Double(decodedIndex) / frameRate
+            let time = seconds ?? Double(decodedIndex) / frameRate
             let index = seekedIndex ? Int((time * frameRate).rounded()) : decodedIndex
             var images: [RGBImage?] = Array(repeating: nil, count: requests.count)
             var anySelected = false
             for i in requests.indices where selects(request: i, time: time) {
-                var image = try scalers[i].convert(reader.frame.pointer, path: file.path)
+                var image = try scalers[i].convert(frame.pointer, path: file.path)
                 if clockwiseRotation != 0 { image = image.rotated(clockwiseDegrees: clockwiseRotation) }
                 images[i] = image
                 anySelected = true
             }
             if anySelected { return VideoFrame(index: index, time: time, images: images) }
         }
+    }
+
+    private func nextDecodedFrame() throws -> (Frame, Double?)? {
+        if let prefetcher {
+            guard let item = try prefetcher.next() else { return nil }
+            return (item.frame, item.seconds)
+        }
+        file.extendDeadline(seconds: Self.readTimeout)
+        guard try reader.nextFrame() else { return nil }
+        return (reader.frame, reader.frameSeconds)
     }
 
     /// Half a millisecond of slack: container timestamps are rounded.
