@@ -1,0 +1,188 @@
+// GEMM: C[M, N] = A[M, K] * B[K, N] + bias, with B packed once at load time.
+//
+// The micro-kernel computes a 6 x 16 tile of C in registers: six SIMD16 accumulators (twelve
+// ymm registers on AVX2, six zmm on AVX-512), one SIMD16 row of B and one broadcast of A per
+// step, i.e. six fused multiply-adds per 16 floats of B loaded. A is reached through row
+// pointers (an "indirect" GEMM, as in XNNPACK's igemm): for a plain matrix they point at the
+// rows of A, for a convolution each kernel tap has its own six pointers into the input image
+// (or at a zero row where the tap falls in the padding), so no im2col copy is made.
+// Rows past M repeat the last row and are not stored; columns past N are zero in the packed
+// B and are not stored.
+
+/// Rows of C computed per micro-kernel call.
+let gemmTileRows = 6
+/// Columns of C per micro-kernel call (one SIMD16).
+let gemmTileColumns = 16
+
+/// A K x N matrix (plus an N-vector bias) packed for the micro-kernel: ceil(N / 16) panels,
+/// each K rows of 16 floats, zero past column N.
+public struct PackedMatrix: @unchecked Sendable {
+    /// K
+    public let rows: Int
+    /// N
+    public let columns: Int
+    let panelCount: Int
+    let storage: TensorStorage
+    let biasStorage: TensorStorage
+
+    var panels: UnsafeMutablePointer<Float> { storage.pointer }
+    var bias: UnsafeMutablePointer<Float> { biasStorage.pointer }
+
+    /// Packs the matrix whose element (k, n) is `element(k, n)`.
+    init(rows: Int, columns: Int, bias: [Float]?, element: (Int, Int) -> Float) {
+        precondition(rows >= 0 && columns >= 0, "negative GEMM dimension")
+        precondition(bias == nil || bias!.count == columns, "bias has \(bias!.count) values for \(columns) columns")
+        self.rows = rows
+        self.columns = columns
+        panelCount = (columns + gemmTileColumns - 1) / gemmTileColumns
+        storage = TensorStorage(capacity: panelCount * rows * gemmTileColumns)
+        biasStorage = TensorStorage(capacity: panelCount * gemmTileColumns)
+        let p = storage.pointer
+        for panel in 0..<panelCount {
+            for k in 0..<rows {
+                for j in 0..<gemmTileColumns {
+                    let n = panel * gemmTileColumns + j
+                    p[(panel * rows + k) * gemmTileColumns + j] = n < columns ? element(k, n) : 0
+                }
+            }
+        }
+        if let bias { for n in 0..<columns { biasStorage.pointer[n] = bias[n] } }
+    }
+
+    /// Packs a row-major K x N matrix (`values[k * N + n]`).
+    public init(rowMajor values: [Float], rows: Int, columns: Int, bias: [Float]? = nil) {
+        precondition(values.count == rows * columns, "matrix has \(values.count) values, expected \(rows)x\(columns)")
+        self.init(rows: rows, columns: columns, bias: bias) { k, n in values[k * columns + n] }
+    }
+
+    /// Packs the transpose of a row-major N x K matrix (`values[n * K + k]`), which is how
+    /// PyTorch stores a Linear layer's weight ([out_features, in_features]).
+    public init(transposing values: [Float], rows: Int, columns: Int, bias: [Float]? = nil) {
+        precondition(values.count == rows * columns, "matrix has \(values.count) values, expected \(columns)x\(rows)")
+        self.init(rows: rows, columns: columns, bias: bias) { k, n in values[n * rows + k] }
+    }
+}
+
+/// Computes rows x columns (<= 6 x 16) of C from `taps` groups of `depth` steps.
+///
+/// `a` holds `taps * 6` row pointers (tap-major); `b` is one packed panel.
+@inline(__always)
+func gemmMicroKernel6x16(
+    depth: Int, taps: Int,
+    a: UnsafePointer<UnsafePointer<Float>>,
+    b: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>,
+    activation: Activation,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int
+) {
+    var c0 = load16(bias)
+    var c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0
+    var bp = b
+    var ap = a
+    for _ in 0..<taps {
+        let a0 = ap[0], a1 = ap[1], a2 = ap[2], a3 = ap[3], a4 = ap[4], a5 = ap[5]
+        ap += 6
+        var k = 0
+        while k < depth {
+            let bv = load16(bp)
+            c0 = c0.addingProduct(SIMD16(repeating: a0[k]), bv)
+            c1 = c1.addingProduct(SIMD16(repeating: a1[k]), bv)
+            c2 = c2.addingProduct(SIMD16(repeating: a2[k]), bv)
+            c3 = c3.addingProduct(SIMD16(repeating: a3[k]), bv)
+            c4 = c4.addingProduct(SIMD16(repeating: a4[k]), bv)
+            c5 = c5.addingProduct(SIMD16(repeating: a5[k]), bv)
+            bp += 16
+            k += 1
+        }
+    }
+    c0 = activation.apply(c0); c1 = activation.apply(c1); c2 = activation.apply(c2)
+    c3 = activation.apply(c3); c4 = activation.apply(c4); c5 = activation.apply(c5)
+    if columns == 16 {
+        store16(c0, c)
+        if rows > 1 { store16(c1, c + ldc) }
+        if rows > 2 { store16(c2, c + 2 * ldc) }
+        if rows > 3 { store16(c3, c + 3 * ldc) }
+        if rows > 4 { store16(c4, c + 4 * ldc) }
+        if rows > 5 { store16(c5, c + 5 * ldc) }
+    } else {
+        storePartial16(c0, c, columns)
+        if rows > 1 { storePartial16(c1, c + ldc, columns) }
+        if rows > 2 { storePartial16(c2, c + 2 * ldc, columns) }
+        if rows > 3 { storePartial16(c3, c + 3 * ldc, columns) }
+        if rows > 4 { storePartial16(c4, c + 4 * ldc, columns) }
+        if rows > 5 { storePartial16(c5, c + 5 * ldc, columns) }
+    }
+}
+
+/// Runs the micro-kernel over an M x N output, threads splitting (row block, panel chunk)
+/// items. `fillRows(m0, rows, pointers)` writes the `taps * 6` row pointers for output rows
+/// m0..<m0+rows, repeating the last row's pointers past `rows`.
+@inline(__always)
+func indirectGemm(
+    m: Int, taps: Int, depth: Int, b: PackedMatrix, activation: Activation,
+    out: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool,
+    fillRows: (Int, Int, UnsafeMutablePointer<UnsafePointer<Float>>) -> Void
+) {
+    precondition(b.rows == taps * depth, "GEMM depth \(taps)x\(depth) vs packed rows \(b.rows)")
+    guard m > 0, b.columns > 0 else { return }
+    let rowBlocks = (m + gemmTileRows - 1) / gemmTileRows
+    // Panels per chunk: keep a chunk of B (K x 16 floats per panel) within about 128 KiB so it
+    // stays in L2 while every row block streams past it.
+    let panelBytes = max(1, b.rows * gemmTileColumns * 4)
+    let panelsPerChunk = max(1, min(b.panelCount, (128 * 1024) / panelBytes))
+    let chunks = (b.panelCount + panelsPerChunk - 1) / panelsPerChunk
+    let panelStride = b.rows * gemmTileColumns
+    let packed = b.panels, bias = b.bias, columns = b.columns
+    let work = 2 * m * b.rows * columns
+    pool.parallelFor(count: rowBlocks * chunks, work: work) { range in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * gemmTileRows) { pointers in
+            let ind = pointers.baseAddress!
+            var filledBlock = -1
+            for item in range {
+                let chunk = item / rowBlocks
+                let block = item % rowBlocks
+                let m0 = block * gemmTileRows
+                let rows = min(gemmTileRows, m - m0)
+                if block != filledBlock {
+                    fillRows(m0, rows, ind)
+                    filledBlock = block
+                }
+                let firstPanel = chunk * panelsPerChunk
+                let lastPanel = min(b.panelCount, firstPanel + panelsPerChunk)
+                for panel in firstPanel..<lastPanel {
+                    let n0 = panel * gemmTileColumns
+                    gemmMicroKernel6x16(
+                        depth: depth, taps: taps, a: ind,
+                        b: packed + panel * panelStride, bias: bias + n0,
+                        activation: activation,
+                        c: out + m0 * ldc + n0, ldc: ldc, rows: rows,
+                        columns: min(gemmTileColumns, columns - n0))
+                }
+            }
+        }
+    }
+}
+
+/// C = A * B + bias, then the activation.
+/// a: M rows of K floats, `lda` apart; out: M rows of N floats, `ldc` apart.
+public func gemm(out: UnsafeMutablePointer<Float>, ldc: Int,
+                 a: UnsafePointer<Float>, lda: Int, m: Int,
+                 b: PackedMatrix, activation: Activation = .none, pool: ThreadPool = .shared) {
+    precondition(lda >= b.rows && ldc >= b.columns, "gemm: lda \(lda) < K \(b.rows) or ldc \(ldc) < N \(b.columns)")
+    indirectGemm(m: m, taps: 1, depth: b.rows, b: b, activation: activation,
+                 out: out, ldc: ldc, pool: pool) { m0, rows, ind in
+        for r in 0..<gemmTileRows {
+            ind[r] = a + (m0 + min(r, rows - 1)) * lda
+        }
+    }
+}
+
+/// out[..., N] = in[..., K] * B + bias: a matrix product over the last axis.
+public func gemm(out: Tensor, in input: Tensor, b: PackedMatrix,
+                 activation: Activation = .none, pool: ThreadPool = .shared) {
+    let k = b.rows, n = b.columns
+    precondition(input.shape.last == k && out.shape.last == n && input.count / max(k, 1) == out.count / max(n, 1),
+                 "gemm: in \(input.shape) x [\(k), \(n)] -> out \(out.shape)")
+    gemm(out: out.data, ldc: n, a: input.data, lda: k, m: k == 0 ? 0 : input.count / k,
+         b: b, activation: activation, pool: pool)
+}

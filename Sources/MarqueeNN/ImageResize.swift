@@ -1,0 +1,173 @@
+// Resizing and cropping of interleaved 8-bit images, reproducing Pillow's `Image.resize`
+// (as torchvision's `Resize` calls it on a PIL image) so that preprocessing matches the
+// reference pipelines to the last level.
+
+/// An interleaved 8-bit image (RGB when channels == 3), rows top to bottom.
+public struct InterleavedImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, channels: Int = 3, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && channels >= 1 && pixels.count == width * height * channels,
+                     "image \(width)x\(height)x\(channels) with \(pixels.count) bytes")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
+    }
+}
+
+/// Pillow's resampling arithmetic (libImaging/Resample.c): coefficients in double precision,
+/// converted to 22-bit fixed point, accumulated with a rounding half, clipped to 0...255.
+enum PillowResample {
+    static let precisionBits = 32 - 8 - 2
+
+    /// Per output index: first input index and fixed-point weights (the triangle filter,
+    /// its support widened by the downscale factor, i.e. antialiased).
+    static func coefficients(inSize: Int, outSize: Int) -> [(start: Int, weights: [Int32])] {
+        let scale = Double(inSize) / Double(outSize)
+        let filterScale = max(scale, 1)
+        let support = 1.0 * filterScale
+        var result: [(Int, [Int32])] = []
+        result.reserveCapacity(outSize)
+        for xx in 0..<outSize {
+            let center = (Double(xx) + 0.5) * scale
+            let ss = 1 / filterScale
+            let xmin = max(Int(center - support + 0.5), 0)
+            let xmax = min(Int(center + support + 0.5), inSize) - xmin
+            var w = [Double](repeating: 0, count: max(xmax, 0))
+            var total = 0.0
+            for x in 0..<max(xmax, 0) {
+                var t = (Double(x + xmin) - center + 0.5) * ss
+                if t < 0 { t = -t }
+                let v = t < 1 ? 1 - t : 0
+                w[x] = v
+                total += v
+            }
+            let one = Double(1 << precisionBits)
+            let fixed = w.map { v -> Int32 in
+                let k = total != 0 ? v / total : v
+                return k < 0 ? Int32(-0.5 + k * one) : Int32(0.5 + k * one)
+            }
+            result.append((xmin, fixed))
+        }
+        return result
+    }
+
+    @inline(__always)
+    static func clip8(_ v: Int) -> UInt8 {
+        if v >= (1 << precisionBits) << 8 { return 255 }
+        if v <= 0 { return 0 }
+        return UInt8(truncatingIfNeeded: v >> precisionBits)
+    }
+}
+
+public enum ImageResize {
+    /// Bilinear resize with Pillow's antialiasing (`Image.resize(size, Image.BILINEAR)`):
+    /// when shrinking, each output pixel averages the input under a triangle as wide as the
+    /// scale factor. Horizontal pass first, then vertical, rounding to 8 bits in between,
+    /// exactly as Pillow does; a dimension that does not change is not filtered.
+    public static func resizeBilinearAntialiased(_ image: InterleavedImage, width: Int, height: Int) -> InterleavedImage {
+        precondition(width >= 1 && height >= 1, "resize to \(width)x\(height)")
+        guard image.width > 0 && image.height > 0 else {
+            return InterleavedImage(width: width, height: height, channels: image.channels,
+                                    pixels: [UInt8](repeating: 0, count: width * height * image.channels))
+        }
+        var current = image
+        let half = 1 << (PillowResample.precisionBits - 1)
+        let ch = image.channels
+        if width != image.width {
+            let coeffs = PillowResample.coefficients(inSize: image.width, outSize: width)
+            var out = [UInt8](repeating: 0, count: width * current.height * ch)
+            current.pixels.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<current.height {
+                        let row = y * current.width * ch
+                        for x in 0..<width {
+                            let (start, weights) = coeffs[x]
+                            for c in 0..<ch {
+                                var s = half
+                                for (i, k) in weights.enumerated() {
+                                    s += Int(src[row + (start + i) * ch + c]) * Int(k)
+                                }
+                                dst[(y * width + x) * ch + c] = PillowResample.clip8(s)
+                            }
+                        }
+                    }
+                }
+            }
+            current = InterleavedImage(width: width, height: current.height, channels: ch, pixels: out)
+        }
+        if height != image.height {
+            let coeffs = PillowResample.coefficients(inSize: image.height, outSize: height)
+            let w = current.width
+            var out = [UInt8](repeating: 0, count: w * height * ch)
+            current.pixels.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<height {
+                        let (start, weights) = coeffs[y]
+                        for i in 0..<(w * ch) {
+                            var s = half
+                            for (j, k) in weights.enumerated() {
+                                s += Int(src[(start + j) * w * ch + i]) * Int(k)
+                            }
+                            dst[y * w * ch + i] = PillowResample.clip8(s)
+                        }
+                    }
+                }
+            }
+            current = InterleavedImage(width: w, height: height, channels: ch, pixels: out)
+        }
+        return current
+    }
+
+    /// The size torchvision's `Resize(shortSide)` gives an image: the short side becomes
+    /// `shortSide`, the long side `int(shortSide * long / short)`.
+    public static func sizeForShortSide(width: Int, height: Int, shortSide: Int) -> (width: Int, height: Int) {
+        precondition(width > 0 && height > 0 && shortSide > 0, "short-side resize of \(width)x\(height) to \(shortSide)")
+        let short = min(width, height), long = max(width, height)
+        let newLong = Int(Double(shortSide * long) / Double(short))
+        return width <= height ? (shortSide, newLong) : (newLong, shortSide)
+    }
+
+    /// torchvision's `Resize(shortSide)` on a PIL image.
+    public static func resizeShortSide(_ image: InterleavedImage, to shortSide: Int) -> InterleavedImage {
+        let size = sizeForShortSide(width: image.width, height: image.height, shortSide: shortSide)
+        return resizeBilinearAntialiased(image, width: size.width, height: size.height)
+    }
+
+    /// torchvision's `CenterCrop`: top = round((h - ch) / 2), left = round((w - cw) / 2) with
+    /// Python's round-half-to-even; parts of the crop outside the image are zero.
+    public static func centerCrop(_ image: InterleavedImage, width: Int, height: Int) -> InterleavedImage {
+        precondition(width >= 0 && height >= 0, "crop to \(width)x\(height)")
+        let top = Int((Double(image.height - height) / 2).rounded(.toNearestOrEven))
+        let left = Int((Double(image.width - width) / 2).rounded(.toNearestOrEven))
+        let ch = image.channels
+        var out = [UInt8](repeating: 0, count: width * height * ch)
+        for y in 0..<height {
+            let sy = y + top
+            guard sy >= 0 && sy < image.height else { continue }
+            for x in 0..<width {
+                let sx = x + left
+                guard sx >= 0 && sx < image.width else { continue }
+                for c in 0..<ch { out[(y * width + x) * ch + c] = image.pixels[(sy * image.width + sx) * ch + c] }
+            }
+        }
+        return InterleavedImage(width: width, height: height, channels: ch, pixels: out)
+    }
+
+    /// Writes the image into out[0, H, W, C] as (pixel / 255 - mean[c]) / std[c].
+    public static func normalize(_ image: InterleavedImage, into out: Tensor, mean: [Float], std: [Float]) {
+        let ch = image.channels
+        precondition(out.shape == [1, image.height, image.width, ch] && mean.count == ch && std.count == ch,
+                     "normalize: \(image.width)x\(image.height)x\(ch) into \(out.shape)")
+        let d = out.data
+        let scale = std.map { 1 / (255 * $0) }, shift = (0..<ch).map { -mean[$0] / std[$0] }
+        for i in 0..<image.pixels.count {
+            let c = i % ch
+            d[i] = Float(image.pixels[i]) * scale[c] + shift[c]
+        }
+    }
+}

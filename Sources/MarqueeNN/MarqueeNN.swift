@@ -1,1 +1,0 @@
-// MarqueeNN: tensors, SIMD kernels, thread pool and the safetensors loader.

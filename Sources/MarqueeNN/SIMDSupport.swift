@@ -1,0 +1,62 @@
+// Vector loads and stores, partial (tail) accesses and vectorized exp, shared by kernels.
+
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// Loads `n` < 16 floats; the other lanes hold `fill`.
+@inline(__always)
+func loadPartial16(_ p: UnsafePointer<Float>, _ n: Int, fill: Float = 0) -> SIMD16<Float> {
+    var v = SIMD16<Float>(repeating: fill)
+    for i in 0..<n { v[i] = p[i] }
+    return v
+}
+
+/// Stores the first `n` < 16 lanes.
+@inline(__always)
+func storePartial16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    for i in 0..<n { p[i] = v[i] }
+}
+
+/// a * b + c in one rounding (vfmadd).
+@inline(__always)
+func fma16(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
+    c.addingProduct(a, b)
+}
+
+/// e^x, lane-wise: Cephes expf (range reduction by ln 2, degree-6 polynomial), relative
+/// error about 1e-7. Inputs are clamped to [-87, 88], so results stay finite and normal.
+@inline(__always)
+func exp16(_ input: SIMD16<Float>) -> SIMD16<Float> {
+    let x0 = input.clamped(lowerBound: SIMD16(repeating: -87), upperBound: SIMD16(repeating: 88))
+    // Round x / ln 2 to the nearest integer n with the 1.5 * 2^23 trick: after the addition
+    // the low mantissa bits of t hold n (+ the exponent bias, added in the same step).
+    let magic = SIMD16<Float>(repeating: 12_582_912 + 127)
+    let t = fma16(x0, SIMD16(repeating: 1.442_695_04), magic)
+    let n = t - magic
+    var x = fma16(n, SIMD16(repeating: -0.693_359_375), x0)
+    x = fma16(n, SIMD16(repeating: 2.121_944_40e-4), x)
+    let z = x * x
+    var y = SIMD16<Float>(repeating: 1.987_569_150_0e-4)
+    y = fma16(y, x, SIMD16(repeating: 1.398_199_950_7e-3))
+    y = fma16(y, x, SIMD16(repeating: 8.333_451_907_3e-3))
+    y = fma16(y, x, SIMD16(repeating: 4.166_579_589_4e-2))
+    y = fma16(y, x, SIMD16(repeating: 1.666_666_545_9e-1))
+    y = fma16(y, x, SIMD16(repeating: 5.000_000_120_1e-1))
+    y = fma16(y, z, x + 1)
+    // 2^n from the biased exponent held in t's low bits.
+    let biased = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- SIMD16<UInt32>(repeating: 0x4B40_0000)
+    let scale = unsafeBitCast(biased &<< 23, to: SIMD16<Float>.self)
+    return y * scale
+}

@@ -1,0 +1,26 @@
+import XCTest
+@testable import MarqueeNN
+
+final class DepthwiseTests: XCTestCase {
+    func testDepthwiseMatchesReferenceAcrossChannelTails() {
+        var seed: UInt64 = 700
+        for c in [1, 8, 15, 16, 17, 24, 33, 40] {
+            for (kernel, stride) in [(Size2(3, 3), Size2(1, 1)), (Size2(3, 3), Size2(2, 2)), (Size2(5, 5), Size2(2, 2))] {
+                seed += 1
+                checkConv(ConvCase(h: 9, w: 8, cin: c, cout: c, kernel: kernel, stride: stride, groups: c,
+                                   padding: seed % 2 == 0 ? .same : .symmetric(Size2(kernel.h / 2, kernel.w / 2)),
+                                   activation: seed % 3 == 0 ? .relu6 : .relu), seed: seed)
+            }
+        }
+    }
+
+    func testDepthwiseWithDilationNonSquareKernelAndBatch() {
+        checkConv(ConvCase(batch: 2, h: 11, w: 7, cin: 20, cout: 20, kernel: 3, dilation: Size2(2, 2), groups: 20, padding: .symmetric(2)), seed: 801)
+        checkConv(ConvCase(h: 6, w: 9, cin: 17, cout: 17, kernel: Size2(1, 4), stride: Size2(1, 3), groups: 17, padding: .valid), seed: 802)
+        checkConv(ConvCase(h: 3, w: 3, cin: 16, cout: 16, kernel: 5, groups: 16, padding: .symmetric(2)), seed: 803)
+    }
+
+    func testDepthwiseMatchesReferenceWhenRunOnOneThread() {
+        checkConv(ConvCase(h: 12, w: 12, cin: 33, cout: 33, kernel: 3, groups: 33, padding: .same), seed: 901, pool: .serial)
+    }
+}
