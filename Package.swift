@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "marquee", targets: ["marquee"]),
         .library(name: "MarqueeMedia", targets: ["MarqueeMedia"]),
         .library(name: "MarqueeNN", targets: ["MarqueeNN"]),
+        .library(name: "MarqueeModels", targets: ["MarqueeModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,11 +30,13 @@ let package = Package(
 
         .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG"], swiftSettings: nativeCPU),
         .target(name: "MarqueeNN", swiftSettings: nativeCPU),
+        .target(name: "MarqueeModels", dependencies: ["MarqueeNN", "MarqueeMedia"], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "marquee",
             dependencies: [
                 "MarqueeMedia",
+                "MarqueeModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCPU
@@ -42,6 +45,7 @@ let package = Package(
 
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
+        .testTarget(name: "MarqueeModelsTests", dependencies: ["MarqueeModels"], exclude: ["Goldens"]),
         // Runs the built `marquee` executable; `swift build` before `swift test` builds it.
         .testTarget(name: "MarqueeCLITests", dependencies: ["marquee"]),
     ]
