@@ -41,8 +41,9 @@ let package = Package(
             ],
             swiftSettings: nativeCPU
         ),
-        .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", swiftSettings: nativeCPU),
+        .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", exclude: [], swiftSettings: nativeCPU),
 
+        .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
         .testTarget(name: "MarqueeModelsTests", dependencies: ["MarqueeModels"], exclude: ["Goldens"]),

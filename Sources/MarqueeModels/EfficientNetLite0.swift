@@ -51,6 +51,20 @@ public final class EfficientNetLite0 {
         return blocks
     }()
 
+    /// Multiply-accumulates of one 224x224 image (convolutions and classifier).
+    public static var multiplyAccumulates: Int {
+        var total = 112 * 112 * 32 * 3 * 9  // stem
+        var size = 112
+        for block in blockConfigs {
+            let hidden = block.inChannels * block.expandRatio
+            if block.expandRatio != 1 { total += size * size * hidden * block.inChannels }
+            size = (size + block.stride - 1) / block.stride
+            total += size * size * hidden * block.kernel * block.kernel
+            total += size * size * block.outChannels * hidden
+        }
+        return total + size * size * featureCount * 320 + featureCount * classCount
+    }
+
     struct Block {
         var config: BlockConfig
         var expand: Conv2DWeights?
@@ -64,6 +78,8 @@ public final class EfficientNetLite0 {
     let classifier: DenseWeights
     public let labels: [String]
     let pool: ThreadPool
+    /// Activations, reused from one forward pass to the next (one caller at a time).
+    private let workspace = Workspace()
 
     /// Loads converted weights; every tensor is checked by name and shape, and a file with
     /// tensors the model does not use is refused.
@@ -142,11 +158,12 @@ public final class EfficientNetLite0 {
     /// comparing layer by layer with the reference.
     public typealias Probe = (String, Tensor) -> Void
 
-    /// input [N, 224, 224, 3] → logits and features.
+    /// input [N, 224, 224, 3] → logits and features. Not reentrant: one forward pass at a time.
     public func forward(_ input: Tensor, probe: Probe? = nil) -> Output {
         let n = input.n
         precondition(input.shape == [n, Self.inputSize, Self.inputSize, 3], "EfficientNet input \(input.shape)")
-        var x = Tensor(shape: stem.outputShape(input: input.shape, stride: 2, padding: .same))
+        workspace.reset()
+        var x = workspace.tensor(stem.outputShape(input: input.shape, stride: 2, padding: .same))
         conv2d(out: x, in: input, weights: stem, stride: 2, padding: .same, activation: .relu6, pool: pool)
         probe?("stem", x)
 
@@ -155,7 +172,7 @@ public final class EfficientNetLite0 {
             probe?(String(format: "block%02d", index), x)
         }
 
-        let headOut = Tensor(shape: head.outputShape(input: x.shape))
+        let headOut = workspace.tensor(head.outputShape(input: x.shape))
         conv2d(out: headOut, in: x, weights: head, activation: .relu6, pool: pool)
         probe?("head", headOut)
         let features = Tensor(shape: [n, 1, 1, Self.featureCount])
@@ -169,14 +186,14 @@ public final class EfficientNetLite0 {
     private func run(_ block: Block, on input: Tensor) -> Tensor {
         var hidden = input
         if let expand = block.expand {
-            hidden = Tensor(shape: expand.outputShape(input: input.shape))
+            hidden = workspace.tensor(expand.outputShape(input: input.shape))
             conv2d(out: hidden, in: input, weights: expand, activation: .relu6, pool: pool)
         }
         let stride = Size2(block.config.stride, block.config.stride)
-        let depthwiseOut = Tensor(shape: block.depthwise.outputShape(input: hidden.shape, stride: stride, padding: .same))
+        let depthwiseOut = workspace.tensor(block.depthwise.outputShape(input: hidden.shape, stride: stride, padding: .same))
         conv2d(out: depthwiseOut, in: hidden, weights: block.depthwise, stride: stride, padding: .same,
                activation: .relu6, pool: pool)
-        let out = Tensor(shape: block.project.outputShape(input: depthwiseOut.shape))
+        let out = workspace.tensor(block.project.outputShape(input: depthwiseOut.shape))
         conv2d(out: out, in: depthwiseOut, weights: block.project, pool: pool)
         if block.config.hasResidual { add(out: out, out, input, pool: pool) }
         return out

@@ -1,0 +1,164 @@
+// EfficientNet-Lite0 throughput: Marquee against ONNX Runtime and PyTorch eager, on the same
+// preprocessed inputs, in one invocation, with the same thread count.
+//
+//   marquee-bench-efficientnet [--threads 2] [--seconds 3] [--python PATH] [--profile]
+//
+// The peers run in the reference virtualenv (Models/goldens/run.sh makes .venv-goldens);
+// Benchmarks/efficientnet_peers.py times them and prints JSON. `--profile` adds where
+// Marquee's time goes, per stage of the network, at batch 1.
+
+import Foundation
+import MarqueeMedia
+import MarqueeModels
+import MarqueeNN
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+@MainActor func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    defer { arguments.removeSubrange(i...(i + 1)) }
+    return arguments[i + 1]
+}
+let threads = Int(option("--threads") ?? "") ?? 2
+let seconds = Double(option("--seconds") ?? "") ?? 3
+let python = option("--python") ?? root.appendingPathComponent(".venv-goldens/bin/python").path
+let profile = arguments.contains("--profile")
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(1)
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+// Eight real inputs: the scikit-image photos and frames of Big Buck Bunny.
+let photos = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"].map { root.appendingPathComponent("Media/samples/\($0)").path }
+var crops: [RGBImage] = []
+do {
+    for path in photos { crops.append(EfficientNetLite0.resizedCrop(try StillImage.read(path: path))) }
+    let decoder = try VideoDecoder(path: root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path, requests: [
+        FrameRequest(size: FrameSize(width: 455, height: 256), selection: .at(times: [0.5, 1.5, 2.5, 3.5])),
+    ])
+    while let frame = try decoder.next(), let image = frame.images[0] { crops.append(EfficientNetLite0.resizedCrop(image)) }
+} catch {
+    fail("\(error) (run `make media` first)")
+}
+let batchSize = crops.count
+let batch = Tensor(shape: [batchSize, 224, 224, 3])
+for (i, crop) in crops.enumerated() { EfficientNetLite0.normalize(crop, into: batch, index: i) }
+let single = batch.slice(0..<1)
+
+let pool = ThreadPool(threadCount: threads)
+let model: EfficientNetLite0
+do { model = try ModelStore.locate().efficientNetLite0(pool: pool) } catch { fail("\(error)") }
+
+@MainActor func imagesPerSecond(_ input: Tensor) -> Double {
+    for _ in 0..<3 { _ = model.forward(input) }
+    var best = 0.0
+    let deadline = now() + seconds
+    while now() < deadline {
+        let start = now()
+        for _ in 0..<5 { _ = model.forward(input) }
+        best = max(best, Double(5 * input.n) / (now() - start))
+    }
+    return best
+}
+
+// Peers: the same inputs, NCHW, through a .npy file.
+func writeNPY(_ tensor: Tensor, to path: String) throws {
+    let n = tensor.n, h = tensor.h, w = tensor.w, c = tensor.c
+    var nchw = [Float](repeating: 0, count: tensor.count)
+    let src = tensor.data
+    for b in 0..<n { for y in 0..<h { for x in 0..<w { for ch in 0..<c {
+        nchw[((b * c + ch) * h + y) * w + x] = src[((b * h + y) * w + x) * c + ch]
+    } } } }
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(n), \(c), \(h), \(w)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+    data += Data(header.utf8)
+    nchw.withUnsafeBufferPointer { data += Data(buffer: $0) }
+    try data.write(to: URL(fileURLWithPath: path))
+}
+
+struct Peers: Decodable {
+    var onnxruntime: [String: Double]
+    var pytorch: [String: Double]
+    var onnxruntime_version: String
+    var torch_version: String
+}
+
+@MainActor func runPeers() -> Peers? {
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+        FileHandle.standardError.write(Data("warning: \(python) not found; run Models/goldens/run.sh to create the reference environment\n".utf8))
+        return nil
+    }
+    let npy = NSTemporaryDirectory() + "marquee-bench-\(getpid()).npy"
+    defer { try? FileManager.default.removeItem(atPath: npy) }
+    do { try writeNPY(batch, to: npy) } catch { fail("cannot write \(npy): \(error)") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [root.appendingPathComponent("Benchmarks/efficientnet_peers.py").path, npy,
+                         "--threads", String(threads), "--seconds", String(seconds)]
+    process.environment = ProcessInfo.processInfo.environment.merging(["CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": String(threads)]) { $1 }
+    let output = Pipe()
+    process.standardOutput = output
+    do { try process.run() } catch { fail("cannot run \(python): \(error)") }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fail("the peer benchmark exited with status \(process.terminationStatus)") }
+    do { return try JSONDecoder().decode(Peers.self, from: data) } catch { fail("unreadable peer results: \(error)") }
+}
+
+let oursFirst = [1: imagesPerSecond(single), batchSize: imagesPerSecond(batch)]
+let peers = runPeers()
+let oursSecond = [1: imagesPerSecond(single), batchSize: imagesPerSecond(batch)]
+let ours = oursFirst.merging(oursSecond) { max($0, $1) }
+
+let macs = EfficientNetLite0.multiplyAccumulates
+let mhz = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+    .split(separator: "\n").first { $0.hasPrefix("cpu MHz") }
+    .flatMap { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) } ?? 0
+// Two 512-bit FMA units per core: 2 x 16 lanes x 2 flops per cycle.
+let peakGFLOPS = Double(threads) * 64 * mhz / 1000
+
+print("EfficientNet-Lite0, 224x224, \(threads) threads, \(String(format: "%.2f", Double(macs) / 1e6)) M multiply-adds per image")
+if let peers { print("peers: ONNX Runtime \(peers.onnxruntime_version), PyTorch \(peers.torch_version)") }
+print("batch   marquee img/s   onnxruntime img/s   pytorch img/s   vs onnxruntime   vs pytorch")
+for size in [1, batchSize] {
+    let o = ours[size]!
+    let ort = peers?.onnxruntime[String(size)] ?? .nan
+    let pt = peers?.pytorch[String(size)] ?? .nan
+    print(String(format: "%5d %15.1f %19.1f %15.1f %15.2fx %11.2fx", size, o, ort, pt, o / ort, o / pt))
+}
+if mhz > 0 {
+    let achieved = ours[1]! * Double(macs) * 2 / 1e9
+    print(String(format: "batch 1: %.1f GFLOP/s = %.1f%% of the %.0f GFLOP/s peak (%d cores x 64 flops/cycle at a nominal %.0f MHz)",
+                 achieved, 100 * achieved / peakGFLOPS, peakGFLOPS, threads, mhz))
+}
+
+if profile {
+    let rounds = 50
+    var stageTimes: [String: Double] = [:]
+    var order: [String] = []
+    for _ in 0..<rounds {
+        var last = now()
+        _ = model.forward(single) { name, _ in
+            let t = now()
+            if stageTimes[name] == nil { order.append(name) }
+            stageTimes[name, default: 0] += t - last
+            last = t
+        }
+    }
+    let total = stageTimes.values.reduce(0, +)
+    print("\nwhere the time goes at batch 1 (mean of \(rounds) runs; pooling and classifier after 'head' not shown)")
+    for name in order {
+        let t = stageTimes[name]! / Double(rounds)
+        print(String(format: "  %-8@ %7.3f ms  %5.1f%%", name as NSString, t * 1000, 100 * stageTimes[name]! / total))
+    }
+}
