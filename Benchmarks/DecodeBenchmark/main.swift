@@ -80,8 +80,8 @@ for path in arguments {
         }
         let ours = bestMarquee!, theirs = bestFFmpeg!
         let name = URL(fileURLWithPath: path).lastPathComponent
-        print(String(format: "%-28@ %7d %13.1f %12.1f %7.2fx", name as NSString, ours.frames, ours.fps, theirs.fps,
-                     ours.fps / theirs.fps))
+        let padded = name.padding(toLength: max(28, name.count), withPad: " ", startingAt: 0)
+        print(padded + String(format: " %7d %13.1f %12.1f %7.2fx", ours.frames, ours.fps, theirs.fps, ours.fps / theirs.fps))
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         failed = true

@@ -159,6 +159,7 @@ if profile {
     print("\nwhere the time goes at batch 1 (mean of \(rounds) runs; pooling and classifier after 'head' not shown)")
     for name in order {
         let t = stageTimes[name]! / Double(rounds)
-        print(String(format: "  %-8@ %7.3f ms  %5.1f%%", name as NSString, t * 1000, 100 * stageTimes[name]! / total))
+        print("  " + name.padding(toLength: 8, withPad: " ", startingAt: 0)
+              + String(format: " %7.3f ms  %5.1f%%", t * 1000, 100 * stageTimes[name]! / total))
     }
 }

@@ -61,8 +61,6 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try runMarquee(["frames", "x.mp4", "--every", "0", "--out", "/tmp/x"]).status, 2)
     }
 
-    // MARK: - Running the executable
-
     private struct Result {
         var status: Int32
         var reason: Process.TerminationReason
@@ -75,36 +73,10 @@ final class BadInputTests: XCTestCase {
         return url.path
     }
 
-    /// The executable built beside this test bundle.
-    private var executable: URL {
-        var folder = Bundle(for: BadInputTests.self).bundleURL
-        while folder.pathExtension == "xctest" || folder.lastPathComponent == "Contents" { folder.deleteLastPathComponent() }
-        return folder.appendingPathComponent("marquee")
-    }
-
-    private func runMarquee(_ arguments: [String], timeout: TimeInterval = 60) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let logFolder = URL(fileURLWithPath: scratch())
-        try FileManager.default.createDirectory(at: logFolder, withIntermediateDirectories: true)
-        let errorLog = logFolder.appendingPathComponent("stderr.txt")
-        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        let errorHandle = try FileHandle(forWritingTo: errorLog)
-        defer { try? errorHandle.close() }
-        process.standardError = errorHandle
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            XCTFail("marquee \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
-        }
-        process.waitUntilExit()
-        let stderr = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
-        return Result(status: process.terminationStatus, reason: process.terminationReason, stderr: stderr)
+    private func runMarquee(_ arguments: [String]) throws -> Result {
+        let result = try MarqueeProcess.run(arguments)
+        if result.timedOut { XCTFail("marquee \(arguments.joined(separator: " ")) did not finish in time") }
+        return Result(status: result.status, reason: result.reason, stderr: result.stderr)
     }
 }
 
