@@ -13,7 +13,16 @@ import MarqueeMedia
 struct Measurement {
     var frames: Int
     var seconds: Double
+    /// User + system CPU seconds: how much of the two cores the run kept busy.
+    var cpuSeconds: Double
     var fps: Double { Double(frames) / seconds }
+}
+
+func cpuTime(_ who: __rusage_who) -> Double {
+    var usage = rusage()
+    getrusage(who.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
 func now() -> Double {
@@ -30,13 +39,14 @@ func measureMarquee(_ path: String) throws -> Measurement {
     let modelHeight = 224
     let modelWidth = max(2, Int((Double(width) * Double(modelHeight) / Double(height) / 2).rounded()) * 2)
     let start = now()
+    let cpuStart = cpuTime(RUSAGE_SELF)
     let decoder = try VideoDecoder(path: path, requests: [
         FrameRequest(size: FrameSize(width: 48, height: 27), selection: .everyFrame),
         FrameRequest(size: FrameSize(width: modelWidth, height: modelHeight), selection: .every(seconds: 1)),
     ], threads: 2)
     var frames = 0
     while try decoder.next() != nil { frames += 1 }
-    return Measurement(frames: frames, seconds: now() - start)
+    return Measurement(frames: frames, seconds: now() - start, cpuSeconds: cpuTime(RUSAGE_SELF) - cpuStart)
 }
 
 func measureFFmpeg(_ path: String, frames: Int) throws -> Measurement {
@@ -46,13 +56,15 @@ func measureFFmpeg(_ path: String, frames: Int) throws -> Measurement {
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     let start = now()
+    let cpuStart = cpuTime(RUSAGE_CHILDREN)
     try process.run()
     process.waitUntilExit()
     let seconds = now() - start
+    let cpuSeconds = cpuTime(RUSAGE_CHILDREN) - cpuStart
     guard process.terminationStatus == 0 else {
         throw MediaError(path: path, reason: .other("ffmpeg exited with status \(process.terminationStatus)"))
     }
-    return Measurement(frames: frames, seconds: seconds)
+    return Measurement(frames: frames, seconds: seconds, cpuSeconds: cpuSeconds)
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -66,7 +78,7 @@ if arguments.isEmpty {
     exit(2)
 }
 
-print("file                          frames   marquee fps   ffmpeg fps   ratio")
+print("file                          frames   marquee fps   ffmpeg fps   ratio   marquee cpu s   ffmpeg cpu s")
 var failed = false
 for path in arguments {
     do {
@@ -81,7 +93,8 @@ for path in arguments {
         let ours = bestMarquee!, theirs = bestFFmpeg!
         let name = URL(fileURLWithPath: path).lastPathComponent
         let padded = name.padding(toLength: max(28, name.count), withPad: " ", startingAt: 0)
-        print(padded + String(format: " %7d %13.1f %12.1f %7.2fx", ours.frames, ours.fps, theirs.fps, ours.fps / theirs.fps))
+        print(padded + String(format: " %7d %13.1f %12.1f %7.2fx %15.2f %14.2f", ours.frames, ours.fps, theirs.fps,
+                                      ours.fps / theirs.fps, ours.cpuSeconds, theirs.cpuSeconds))
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         failed = true
