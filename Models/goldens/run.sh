@@ -3,6 +3,7 @@
 #
 #   bash Models/goldens/run.sh                 # every generator in this folder
 #   bash Models/goldens/run.sh efficientnet_lite0
+#   bash Models/goldens/run.sh transnetv2      # needs Media/samples (Media/fetch-samples.sh) and ffmpeg
 #
 # A throwaway virtualenv (default: .venv-goldens at the repository root, gitignored;
 # override with GOLDENS_VENV=/tmp/somewhere) receives the pinned packages of
@@ -26,10 +27,14 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
 fi
 
 if [ "$#" -eq 0 ]; then
-    set -- efficientnet_lite0
+    set -- efficientnet_lite0 transnetv2
 fi
 cd "$root"
 for name in "$@"; do
+    if [ ! -f "$here/$name.py" ]; then
+        echo "error: no generator $here/$name.py" >&2
+        exit 2
+    fi
     echo "== goldens: $name"
     CUDA_VISIBLE_DEVICES="" "$venv/bin/python" "$here/$name.py"
 done
