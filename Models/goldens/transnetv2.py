@@ -46,8 +46,9 @@ VIDEOS = ["test", "bigbuckbunny"]
 SCRIPT = "Models/goldens/transnetv2.py"
 GENERATED_BY = f"{SCRIPT} — do not edit"
 THRESHOLD = 0.5
-BLOCK0_TIMES = (20, 32)  # time steps of the first block's output kept (the whole is 8 MB):
-# the last copies of frame 0 (window frames 20..24), frames 0..6 of the clip and its first cut
+# Time steps kept of the first block's output (the whole tensor is 8 MB): the last copies of
+# frame 0 (window frames 20..24), clip frames 0..6 and the clip's first cut.
+BLOCK0_TIMES = (20, 32)
 
 
 def sha256_bytes(data):

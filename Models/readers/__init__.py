@@ -6,9 +6,8 @@ mapping without importing the framework that wrote it:
 - ``torch_legacy``  PyTorch's legacy serialization (``_use_new_zipfile_serialization=False``)
 - ``torch_zip``     PyTorch's zip serialization (the default since 1.6)
 - ``safetensors``   the safetensors container (read and write)
-
-Readers for HDF5 (Keras) and TensorFlow 1 checkpoints live beside these as their own
-modules and expose the same ``read(path) -> dict`` function.
+- ``tf_checkpoint`` TensorFlow 1 checkpoints (``tf.train.Saver``'s tensor bundle)
+- ``hdf5``          Keras HDF5 model and weight files (through h5py)
 """
 
 from .common import ReaderError
@@ -17,6 +16,8 @@ READERS = {
     "torch-legacy": "torch_legacy",
     "torch-zip": "torch_zip",
     "safetensors": "safetensors",
+    "tf1-checkpoint": "tf_checkpoint",
+    "hdf5": "hdf5",
 }
 
 
