@@ -13,8 +13,8 @@ public enum Activation: Sendable, Equatable {
     func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         switch self {
         case .none: return v
-        case .relu: return pointwiseMax(v, .zero)
-        case .relu6: return pointwiseMin(pointwiseMax(v, .zero), SIMD16(repeating: 6))
+        case .relu: return max16(v, .zero)
+        case .relu6: return min16(max16(v, .zero), SIMD16(repeating: 6))
         }
     }
 
@@ -76,7 +76,7 @@ public func tanh(out: Tensor, in input: Tensor, pool: ThreadPool = .shared) {
 
 @inline(__always)
 func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let ax = pointwiseMax(x, -x)
+    let ax = max16(x, -x)
     let z = x * x
     var p = SIMD16<Float>(repeating: -5.704_988_727_45e-3)
     p = fma16(p, z, SIMD16(repeating: 2.063_908_879_54e-2))
@@ -158,7 +158,7 @@ public func softmax(out: Tensor, in input: Tensor, pool: ThreadPool = .shared) {
 func softmaxRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) {
     var m16 = SIMD16<Float>(repeating: -.infinity)
     var i = 0
-    while i + 16 <= n { m16 = pointwiseMax(m16, load16(s + i)); i += 16 }
+    while i + 16 <= n { m16 = max16(m16, load16(s + i)); i += 16 }
     var m = m16.max()
     while i < n { m = max(m, s[i]); i += 1 }
     let mv = SIMD16<Float>(repeating: m)
