@@ -39,6 +39,7 @@ let package = Package(
             swiftSettings: nativeCPU
         ),
         .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", swiftSettings: nativeCPU),
+        .executableTarget(name: "marquee-bench-kernels", dependencies: ["MarqueeNN"], path: "Benchmarks/KernelBenchmark", swiftSettings: nativeCPU),
 
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
