@@ -22,7 +22,7 @@ final class SafeTensorsTests: XCTestCase {
         let h = Array(header.utf8)
         withUnsafeBytes(of: (declaredLength ?? UInt64(h.count)).littleEndian) { bytes += $0 }
         bytes += h + data
-        FileManager.default.createFile(atPath: path(name), contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path(name), contents: Data(bytes)))
         return path(name)
     }
 
@@ -83,7 +83,7 @@ final class SafeTensorsTests: XCTestCase {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: p))
         for cut in [0, 5, 8, 20, bytes.count - 1] {
             let q = path("cut\(cut).safetensors")
-            FileManager.default.createFile(atPath: q, contents: bytes.prefix(cut))
+            XCTAssertTrue(FileManager.default.createFile(atPath: q, contents: bytes.prefix(cut)))
             XCTAssertThrowsError(try WeightFile.open(q), "cut at \(cut)") { error in
                 XCTAssertTrue("\(error)".hasPrefix(q), "\(error)")
             }
