@@ -131,3 +131,17 @@ do {
         }
     }
 }
+
+// GELU (erf form) on a MiniLM feed-forward activation: 128 tokens x 1536 features, against
+// the C library's erff per element.
+do {
+    let x = filled([128, 1536]), out = Tensor(shape: [128, 1536])
+    let count = x.count
+    let vector = seconds { gelu(out: out, in: x, pool: single) }
+    let scalar = seconds {
+        let s = x.data, d = out.data
+        for i in 0..<count { d[i] = 0.5 * s[i] * (1 + erf(s[i] * 0.707_106_781_186_547_5)) }
+    }
+    print(String(format: "gelu 128x1536: vector erf %.3f ms, scalar erff %.3f ms (%.1fx), one thread",
+                 vector * 1000, scalar * 1000, scalar / vector))
+}
