@@ -135,6 +135,22 @@ final class SafeTensorsTests: XCTestCase {
         assertThrows(.unsupportedDType(path: p, tensor: "i", dtype: "I64")) { _ = try f.floats("i", shape: [1]) }
     }
 
+    func testDirectoriesAndFIFOsAreRefusedWithoutWaiting() {
+        XCTAssertThrowsError(try WeightFile.open(directory.path))
+        let fifo = path("fifo.safetensors")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try WeightFile.open(fifo)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+    }
+
+    func testBooleanAndFractionalShapesAreRefused() {
+        let boolean = writeRaw("bool.safetensors",
+            header: #"{"w": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])
+        XCTAssertThrowsError(try WeightFile.open(boolean))
+        let fraction = writeRaw("fraction.safetensors",
+            header: #"{"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])
+        XCTAssertThrowsError(try WeightFile.open(fraction))
+    }
+
     func testMissingFileIsRefusedWithTheReason() {
         let p = path("absent.safetensors")
         XCTAssertThrowsError(try WeightFile.open(p)) { error in
