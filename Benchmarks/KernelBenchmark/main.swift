@@ -145,3 +145,12 @@ do {
     print(String(format: "gelu 128x1536: vector erf %.3f ms, scalar erff %.3f ms (%.1fx), one thread",
                  vector * 1000, scalar * 1000, scalar / vector))
 }
+
+// Fork/join cost of ThreadPool.parallelFor with an empty body, per call.
+do {
+    let calls = 2000
+    let t = seconds {
+        for _ in 0..<calls { all.parallelFor(count: all.threadCount) { _ in } }
+    }
+    print(String(format: "parallelFor fork/join on %d threads: %.1f us per call", all.threadCount, t / Double(calls) * 1e6))
+}
