@@ -199,8 +199,12 @@ public final class WeightFile {
         guard e.shape == shape else {
             throw WeightError.shapeMismatch(path: path, tensor: name, actual: e.shape, expected: shape)
         }
-        read.insert(name)
+        markRead(name)
         return e
+    }
+
+    func markRead(_ name: String) {
+        read.insert(name)
     }
 
     /// The tensor's values as Float (from F32, F16, BF16 or F64), after checking its shape.

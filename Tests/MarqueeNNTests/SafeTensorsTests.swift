@@ -151,6 +151,37 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try WeightFile.open(fraction))
     }
 
+    func testPyTorchLayersLoadByPrefixAndAccountForEveryTensor() throws {
+        var rng = TestRandom(seed: 70)
+        let p = path("layers.safetensors")
+        try WeightFile.write([
+            "stem.conv.weight": ([4, 3, 3, 3], rng.floats(108)),
+            "stem.bn.weight": ([4], rng.floats(4)),
+            "stem.bn.bias": ([4], rng.floats(4)),
+            "stem.bn.running_mean": ([4], rng.floats(4)),
+            "stem.bn.running_var": ([4], rng.floats(4).map { abs($0) + 0.5 }),
+            "stem.bn.num_batches_tracked": ([], [0]),
+            "head.weight": ([10, 4], rng.floats(40)),
+            "head.bias": ([10], rng.floats(10)),
+            "unused.extra": ([1], [0]),
+        ], to: p)
+        let f = try WeightFile.open(p)
+        let bn = try f.batchNorm("stem.bn", channels: 4, epsilon: 1e-3)
+        let conv = try f.conv2d("stem.conv", outChannels: 4, inChannels: 3, kernel: 3, bias: false, batchNorm: bn)
+        XCTAssertEqual(conv.outChannels, 4)
+        let head = try f.linear("head", inFeatures: 4, outFeatures: 10)
+        XCTAssertEqual(head.outFeatures, 10)
+        assertThrows(.unexpectedTensors(path: p, tensors: ["unused.extra"])) { try f.requireAllRead() }
+        try f.ignore("unused.extra")
+        XCTAssertNoThrow(try f.requireAllRead())
+        assertThrows(.shapeMismatch(path: p, tensor: "stem.conv.weight", actual: [4, 3, 3, 3], expected: [4, 3, 5, 5])) {
+            _ = try f.conv2d("stem.conv", outChannels: 4, inChannels: 3, kernel: 5, bias: false)
+        }
+        assertThrows(.missingTensor(path: p, tensor: "stem.conv.bias")) {
+            _ = try f.conv2d("stem.conv", outChannels: 4, inChannels: 3, kernel: 3, bias: true)
+        }
+    }
+
     func testMissingFileIsRefusedWithTheReason() {
         let p = path("absent.safetensors")
         XCTAssertThrowsError(try WeightFile.open(p)) { error in
