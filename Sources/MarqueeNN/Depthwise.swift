@@ -34,7 +34,7 @@ struct DepthwiseWeights {
 func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>,
                      weights: DepthwiseWeights, geometry g: ConvGeometry,
                      activation: Activation, pool: ThreadPool) {
-    let c = g.inC, cp = weights.paddedChannels
+    let c = g.inC, oc = g.outC, cp = weights.paddedChannels
     let w = UnsafePointer(weights.weights.pointer), bias = UnsafePointer(weights.bias.pointer)
     let kh = g.kernel.h, kw = g.kernel.w
     let sw = g.stride.w, dw = g.dilation.w
@@ -52,7 +52,7 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
             var kyLo = 0, kyHi = kh
             while kyLo < kh && y0 + kyLo * g.dilation.h < 0 { kyLo += 1 }
             while kyHi > kyLo && y0 + (kyHi - 1) * g.dilation.h >= g.inH { kyHi -= 1 }
-            let outRow = out + (n * g.outH + oy) * g.outW * c
+            let outRow = out + (n * g.outH + oy) * g.outW * oc
             var c0 = 0
             while c0 < c {
                 let lanes = min(16, c - c0)
@@ -74,11 +74,11 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
                                 a3 = fma16(load16(s + 3 * sw * c), wv, a3)
                             }
                         }
-                        let o = outRow + ox * c + c0
+                        let o = outRow + ox * oc + c0
                         store16(activation.apply(a0), o)
-                        store16(activation.apply(a1), o + c)
-                        store16(activation.apply(a2), o + 2 * c)
-                        store16(activation.apply(a3), o + 3 * c)
+                        store16(activation.apply(a1), o + oc)
+                        store16(activation.apply(a2), o + 2 * oc)
+                        store16(activation.apply(a3), o + 3 * oc)
                         ox += 4
                         continue
                     }
@@ -94,7 +94,7 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
                             acc = fma16(lanes == 16 ? load16(p) : loadPartial16(p, lanes), load16(wr + kx * cp), acc)
                         }
                     }
-                    let o = outRow + ox * c + c0
+                    let o = outRow + ox * oc + c0
                     if lanes == 16 { store16(activation.apply(acc), o) } else { storePartial16(activation.apply(acc), o, lanes) }
                     ox += 1
                 }
