@@ -137,6 +137,14 @@ do {
             }
         }
     }
+    let deep = filled([1, 14, 14, 672])
+    let dw5 = Conv2DWeights(oihw: filled([672 * 25]).toArray(), bias: nil, outChannels: 672, inChannels: 672, kernel: 5, groups: 672)
+    let deepOut = Tensor(shape: dw5.outputShape(input: deep.shape, padding: .same))
+    for pool in [single, all] {
+        _ = report("depthwise 5x5/1 14x14x672", flops: 2.0 * Double(deepOut.count * 25), pool: pool) {
+            conv2d(out: deepOut, in: deep, weights: dw5, padding: .same, activation: .relu6, pool: pool)
+        }
+    }
     let image = filled([1, 224, 224, 3])
     let stem = Conv2DWeights(oihw: filled([32 * 3 * 9]).toArray(), bias: nil, outChannels: 32, inChannels: 3, kernel: 3)
     let stemOut = Tensor(shape: stem.outputShape(input: image.shape, stride: 2, padding: .same))

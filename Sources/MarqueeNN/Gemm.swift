@@ -8,6 +8,11 @@
 // (or at a zero row where the tap falls in the padding), so no im2col copy is made.
 // Rows past M repeat the last row and are not stored; columns past N are zero in the packed
 // B and are not stored.
+//
+// Disassembly (release, -march=native on a Zen 3 EPYC: AVX2 + FMA, no AVX-512): the inner
+// loop is unrolled by two k steps, each 2 vmovups of B, 6 vbroadcastss of A from memory and
+// 12 vfmadd231ps on ymm; all 16 ymm registers are live (12 accumulators, 2 B, 2 broadcasts)
+// and nothing spills. On an AVX-512 machine the same source gives 6 zmm accumulators.
 
 /// Rows of C computed per micro-kernel call.
 let gemmTileRows = 6
