@@ -116,6 +116,14 @@ final class ActivationTests: XCTestCase {
         }
     }
 
+    func testL2NormalizeGivesUnitRowsAndLeavesZeroRowsZero() {
+        let x = Tensor(shape: [3, 2], values: [3, 4, 0, 0, -1e-3, 0])
+        let out = GuardedTensor(shape: [3, 2])
+        l2Normalize(out: out.tensor, in: x)
+        assertClose(out.tensor.toArray(), [0.6, 0.8, 0, 0, -1, 0], "l2Normalize")
+        out.assertGuardsIntact("l2Normalize")
+    }
+
     func testLayerNormNormalizesEachRow() {
         var rng = TestRandom(seed: 23)
         for d in [1, 16, 17, 384] {
