@@ -198,29 +198,42 @@ public struct Conv2DWeights: @unchecked Sendable {
 }
 
 /// out[N, OH, OW, Cout] = conv(in[N, H, W, Cin], weights) + bias, then the activation.
+///
+/// With `outputChannelOffset`, `out` may have more channels and the result fills channels
+/// offset..<offset+Cout of it, leaving the others alone: parallel branches (TransNetV2's
+/// dilated convolutions, MusiCNN's front end) write straight into their concatenation.
 public func conv2d(out: Tensor, in input: Tensor, weights: Conv2DWeights,
                    stride: Size2 = 1, dilation: Size2 = 1, padding: Padding2D = .valid,
-                   activation: Activation = .none, pool: ThreadPool = .shared) {
+                   activation: Activation = .none, outputChannelOffset: Int? = nil,
+                   pool: ThreadPool = .shared) {
     precondition(input.rank == 4 && input.c == weights.inChannels,
                  "conv2d: input \(input.shape) for \(weights.inChannels) in-channels")
     precondition(stride.h >= 1 && stride.w >= 1 && dilation.h >= 1 && dilation.w >= 1, "conv2d: bad stride/dilation")
     let expected = weights.outputShape(input: input.shape, stride: stride, dilation: dilation, padding: padding)
-    precondition(out.shape == expected, "conv2d: out \(out.shape), expected \(expected)")
+    if let offset = outputChannelOffset {
+        precondition(out.rank == 4 && Array(out.shape.prefix(3)) == Array(expected.prefix(3))
+                     && offset >= 0 && offset + weights.outChannels <= out.c,
+                     "conv2d: out \(out.shape) cannot hold \(expected) at channel \(offset)")
+    } else {
+        precondition(out.shape == expected, "conv2d: out \(out.shape), expected \(expected)")
+    }
+    let channelOffset = outputChannelOffset ?? 0
     let pad = padding.resolved(input: Size2(input.h, input.w), kernel: weights.kernel, stride: stride, dilation: dilation)
     let geometry = ConvGeometry(
         batch: input.n, inH: input.h, inW: input.w, inC: input.c,
         outH: out.h, outW: out.w, outC: out.c,
         kernel: weights.kernel, stride: stride, dilation: dilation, padTop: pad.top, padLeft: pad.left)
     guard out.count > 0 else { return }
+    let outBase = out.data + channelOffset
     switch weights.packing {
     case let .depthwise(dw):
-        depthwiseConv2d(out: out.data, in: input.data, weights: dw, geometry: geometry,
+        depthwiseConv2d(out: outBase, in: input.data, weights: dw, geometry: geometry,
                         activation: activation, pool: pool)
     case let .gemm(mats):
         let cinG = weights.inChannels / weights.groups
         let coutG = weights.outChannels / weights.groups
         for g in 0..<weights.groups {
-            convGemm(out: out.data + g * coutG, in: input.data + g * cinG, depth: cinG,
+            convGemm(out: outBase + g * coutG, in: input.data + g * cinG, depth: cinG,
                      zeros: weights.zeros.pointer, b: mats[g], geometry: geometry,
                      activation: activation, pool: pool)
         }
@@ -229,7 +242,9 @@ public func conv2d(out: Tensor, in input: Tensor, weights: Conv2DWeights,
 
 /// Sizes of one convolution call.
 struct ConvGeometry {
-    var batch, inH, inW, inC, outH, outW, outC: Int
+    var batch, inH, inW, inC, outH, outW: Int
+    /// Floats between consecutive output pixels (the output tensor's channel count).
+    var outC: Int
     var kernel, stride, dilation: Size2
     var padTop, padLeft: Int
 }

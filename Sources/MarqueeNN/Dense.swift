@@ -14,6 +14,46 @@ public struct DenseWeights: Sendable {
         matrix = PackedMatrix(transposing: weight, rows: inFeatures, columns: outFeatures, bias: bias)
     }
 
+    /// From PyTorch's Linear when the checkpoint flattened its input in another order than
+    /// ours: input feature i of our (NHWC-flattened) tensor is column `checkpointColumn(i)` of
+    /// the checkpoint's weight. See `flattenedColumn(height:width:channels:order:)`.
+    public init(pytorch weight: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int,
+                checkpointColumn: (Int) -> Int) {
+        precondition(weight.count == inFeatures * outFeatures, "linear weight has \(weight.count) values, expected [\(outFeatures), \(inFeatures)]")
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let columns = (0..<inFeatures).map(checkpointColumn)
+        precondition(Set(columns).count == inFeatures && columns.allSatisfy { $0 >= 0 && $0 < inFeatures },
+                     "checkpointColumn is not a permutation of 0..<\(inFeatures)")
+        matrix = PackedMatrix(rows: inFeatures, columns: outFeatures, bias: bias) { k, n in
+            weight[n * inFeatures + columns[k]]
+        }
+    }
+
+    /// Axis orders in which a network may flatten an [H, W, C] activation.
+    public enum FlattenOrder: Sendable {
+        /// PyTorch's default on NCHW tensors: index (c * H + y) * W + x.
+        case chw
+        /// After `permute(0, 3, 2, 1)` on NCHW, as facenet-pytorch's R-Net and O-Net do:
+        /// index (x * H + y) * C + c.
+        case whc
+        /// Ours (and TensorFlow's): index (y * W + x) * C + c.
+        case hwc
+    }
+
+    /// The checkpoint column for feature i of an NHWC-flattened [H, W, C] activation that the
+    /// checkpoint flattened in `order`.
+    public static func flattenedColumn(height: Int, width: Int, channels: Int, order: FlattenOrder) -> (Int) -> Int {
+        { i in
+            let c = i % channels, x = (i / channels) % width, y = i / (channels * width)
+            switch order {
+            case .chw: return (c * height + y) * width + x
+            case .whc: return (x * height + y) * channels + c
+            case .hwc: return i
+            }
+        }
+    }
+
     /// From Keras's Dense: kernel [in, out], bias [out] (or none).
     public init(keras kernel: [Float], bias: [Float]?, inFeatures: Int, outFeatures: Int) {
         self.inFeatures = inFeatures

@@ -27,13 +27,21 @@ struct DepthwiseWeights {
 }
 
 /// out[N, OH, OW, C] = depthwise(in[N, H, W, C]); threads split output rows.
+///
+/// Per output row and 16-channel block, pixels whose window lies wholly inside the input
+/// are computed four at a time, so each weight vector loaded feeds four FMAs; pixels at the
+/// edges (and the channel tail) take the clipped one-pixel path.
 func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>,
                      weights: DepthwiseWeights, geometry g: ConvGeometry,
                      activation: Activation, pool: ThreadPool) {
-    let c = g.inC, cp = weights.paddedChannels
+    let c = g.inC, oc = g.outC, cp = weights.paddedChannels
     let w = UnsafePointer(weights.weights.pointer), bias = UnsafePointer(weights.bias.pointer)
     let kh = g.kernel.h, kw = g.kernel.w
-    let fullBlocks = c / 16, tail = c % 16
+    let sw = g.stride.w, dw = g.dilation.w
+    // Output columns whose taps all fall inside the input row.
+    let interiorLo = (g.padLeft + sw - 1) / sw
+    let lastNumerator = g.inW - 1 - (kw - 1) * dw + g.padLeft
+    let interiorHi = lastNumerator < 0 ? -1 : min(g.outW - 1, lastNumerator / sw)
     let work = 2 * g.batch * g.outH * g.outW * c * kh * kw
     pool.parallelFor(count: g.batch * g.outH, work: work) { range in
         for row in range {
@@ -44,37 +52,53 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
             var kyLo = 0, kyHi = kh
             while kyLo < kh && y0 + kyLo * g.dilation.h < 0 { kyLo += 1 }
             while kyHi > kyLo && y0 + (kyHi - 1) * g.dilation.h >= g.inH { kyHi -= 1 }
-            let outRow = out + (n * g.outH + oy) * g.outW * c
-            for ox in 0..<g.outW {
-                let x0 = ox * g.stride.w - g.padLeft
-                var kxLo = 0, kxHi = kw
-                while kxLo < kw && x0 + kxLo * g.dilation.w < 0 { kxLo += 1 }
-                while kxHi > kxLo && x0 + (kxHi - 1) * g.dilation.w >= g.inW { kxHi -= 1 }
-                let o = outRow + ox * c
-                for blk in 0..<fullBlocks {
-                    let c0 = blk * 16
-                    var acc = load16(bias + c0)
+            let outRow = out + (n * g.outH + oy) * g.outW * oc
+            var c0 = 0
+            while c0 < c {
+                let lanes = min(16, c - c0)
+                let b = load16(bias + c0)
+                var ox = 0
+                while ox < g.outW {
+                    let x0 = ox * sw - g.padLeft
+                    if lanes == 16 && ox >= interiorLo && ox + 3 <= interiorHi {
+                        var a0 = b, a1 = b, a2 = b, a3 = b
+                        for ky in kyLo..<kyHi {
+                            let src = image + ((y0 + ky * g.dilation.h) * g.inW + x0) * c + c0
+                            let wr = w + ky * kw * cp + c0
+                            for kx in 0..<kw {
+                                let wv = load16(wr + kx * cp)
+                                let s = src + kx * dw * c
+                                a0 = fma16(load16(s), wv, a0)
+                                a1 = fma16(load16(s + sw * c), wv, a1)
+                                a2 = fma16(load16(s + 2 * sw * c), wv, a2)
+                                a3 = fma16(load16(s + 3 * sw * c), wv, a3)
+                            }
+                        }
+                        let o = outRow + ox * oc + c0
+                        store16(activation.apply(a0), o)
+                        store16(activation.apply(a1), o + oc)
+                        store16(activation.apply(a2), o + 2 * oc)
+                        store16(activation.apply(a3), o + 3 * oc)
+                        ox += 4
+                        continue
+                    }
+                    var kxLo = 0, kxHi = kw
+                    while kxLo < kw && x0 + kxLo * dw < 0 { kxLo += 1 }
+                    while kxHi > kxLo && x0 + (kxHi - 1) * dw >= g.inW { kxHi -= 1 }
+                    var acc = b
                     for ky in kyLo..<kyHi {
                         let src = image + ((y0 + ky * g.dilation.h) * g.inW + x0) * c + c0
                         let wr = w + ky * kw * cp + c0
                         for kx in kxLo..<kxHi {
-                            acc = acc.addingProduct(load16(src + kx * g.dilation.w * c), load16(wr + kx * cp))
+                            let p = src + kx * dw * c
+                            acc = fma16(lanes == 16 ? load16(p) : loadPartial16(p, lanes), load16(wr + kx * cp), acc)
                         }
                     }
-                    store16(activation.apply(acc), o + c0)
+                    let o = outRow + ox * oc + c0
+                    if lanes == 16 { store16(activation.apply(acc), o) } else { storePartial16(activation.apply(acc), o, lanes) }
+                    ox += 1
                 }
-                if tail > 0 {
-                    let c0 = fullBlocks * 16
-                    var acc = load16(bias + c0)
-                    for ky in kyLo..<kyHi {
-                        let src = image + ((y0 + ky * g.dilation.h) * g.inW + x0) * c + c0
-                        let wr = w + ky * kw * cp + c0
-                        for kx in kxLo..<kxHi {
-                            acc = acc.addingProduct(loadPartial16(src + kx * g.dilation.w * c, tail), load16(wr + kx * cp))
-                        }
-                    }
-                    storePartial16(activation.apply(acc), o + c0, tail)
-                }
+                c0 += 16
             }
         }
     }

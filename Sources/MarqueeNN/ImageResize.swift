@@ -70,8 +70,8 @@ public enum ImageResize {
     /// scale factor. Horizontal pass first, then vertical, rounding to 8 bits in between,
     /// exactly as Pillow does; a dimension that does not change is not filtered.
     public static func resizeBilinearAntialiased(_ image: InterleavedImage, width: Int, height: Int) -> InterleavedImage {
-        precondition(width >= 1 && height >= 1, "resize to \(width)x\(height)")
-        guard image.width > 0 && image.height > 0 else {
+        precondition(width >= 0 && height >= 0, "resize to \(width)x\(height)")
+        guard image.width > 0 && image.height > 0 && width > 0 && height > 0 else {
             return InterleavedImage(width: width, height: height, channels: image.channels,
                                     pixels: [UInt8](repeating: 0, count: width * height * image.channels))
         }
@@ -125,8 +125,10 @@ public enum ImageResize {
 
     /// The size torchvision's `Resize(shortSide)` gives an image: the short side becomes
     /// `shortSide`, the long side `int(shortSide * long / short)`.
+    /// An empty image stays empty.
     public static func sizeForShortSide(width: Int, height: Int, shortSide: Int) -> (width: Int, height: Int) {
-        precondition(width > 0 && height > 0 && shortSide > 0, "short-side resize of \(width)x\(height) to \(shortSide)")
+        precondition(shortSide > 0, "short-side resize to \(shortSide)")
+        guard width > 0 && height > 0 else { return (0, 0) }
         let short = min(width, height), long = max(width, height)
         let newLong = Int(Double(shortSide * long) / Double(short))
         return width <= height ? (shortSide, newLong) : (newLong, shortSide)

@@ -29,3 +29,21 @@ public func layerNorm(out: Tensor, in input: Tensor, gamma: [Float], beta: [Floa
         }
     }
 }
+
+/// out = x / max(||x||, epsilon) over the last axis (PyTorch's F.normalize, p = 2), as
+/// sentence-transformers' Normalize does to MiniLM's pooled embedding.
+public func l2Normalize(out: Tensor, in input: Tensor, epsilon: Float = 1e-12, pool: ThreadPool = .shared) {
+    let d = input.shape.last ?? 1
+    precondition(out.count == input.count, "l2Normalize: \(input.shape) -> \(out.shape)")
+    guard d > 0 else { return }
+    let src = input.data, dst = out.data
+    pool.parallelFor(count: input.count / d, work: input.count * 3) { range in
+        for r in range {
+            let x = src + r * d, y = dst + r * d
+            var sq = 0.0
+            for i in 0..<d { sq += Double(x[i]) * Double(x[i]) }
+            let scale = 1 / max(Float(sq.squareRoot()), epsilon)
+            for i in 0..<d { y[i] = x[i] * scale }
+        }
+    }
+}

@@ -63,7 +63,7 @@ public func maxPool2d(out: Tensor, in input: Tensor, kernel: Size2, stride: Size
             for y in y0..<y1 {
                 for x in x0..<x1 {
                     let p = image + (y * w + x) * c + c0
-                    m = pointwiseMax(m, lanes == 16 ? load16(p) : loadPartial16(p, lanes, fill: -.infinity))
+                    m = max16(m, lanes == 16 ? load16(p) : loadPartial16(p, lanes, fill: -.infinity))
                 }
             }
             if lanes == 16 { store16(m, o + c0) } else { storePartial16(m, o + c0, lanes) }
@@ -122,7 +122,7 @@ func globalPool(out: Tensor, in input: Tensor, pool: ThreadPool, max useMax: Boo
             var acc = SIMD16<Float>(repeating: useMax ? -.infinity : 0)
             for p in 0..<pixels {
                 let v = lanes == 16 ? load16(image + p * c) : loadPartial16(image + p * c, lanes)
-                acc = useMax ? pointwiseMax(acc, v) : acc + v
+                acc = useMax ? max16(acc, v) : acc + v
             }
             if !useMax { acc *= scale }
             if lanes == 16 { store16(acc, dst + n * c + c0) } else { storePartial16(acc, dst + n * c + c0, lanes) }

@@ -97,7 +97,8 @@ public final class WeightFile {
 
     /// Maps the file and validates its header: every entry's dtype, shape and byte range.
     public static func open(_ path: String) throws -> WeightFile {
-        let fd = Glibc.open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO by mistake must fail below, not wait for a writer.
+        let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { throw WeightError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
@@ -198,8 +199,12 @@ public final class WeightFile {
         guard e.shape == shape else {
             throw WeightError.shapeMismatch(path: path, tensor: name, actual: e.shape, expected: shape)
         }
-        read.insert(name)
+        markRead(name)
         return e
+    }
+
+    func markRead(_ name: String) {
+        read.insert(name)
     }
 
     /// The tensor's values as Float (from F32, F16, BF16 or F64), after checking its shape.

@@ -52,7 +52,7 @@ public struct Tensor: @unchecked Sendable {
     public init(shape: [Int], values: [Float]) {
         self.init(shape: shape)
         precondition(values.count == count, "values.count \(values.count) != shape product \(count)")
-        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+        if count > 0 { values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) } }
     }
 
     /// A view of `storage` starting at `offset` floats.

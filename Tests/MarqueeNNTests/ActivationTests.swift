@@ -48,6 +48,22 @@ final class ActivationTests: XCTestCase {
         }
     }
 
+    func testVectorErfIsWithinOneMillionthOfErfEverywhere() {
+        // A dense sweep of [-6, 6] (both clamped tails included), against double-precision erf.
+        var worst: Double = 0, at: Float = 0
+        var x: Float = -6
+        while x <= 6 {
+            let v = erf16(SIMD16<Float>((0..<16).map { x + Float($0) * 1e-4 }))
+            for i in 0..<16 {
+                let xi = x + Float(i) * 1e-4
+                let e = abs(Double(v[i]) - Foundation.erf(Double(xi)))
+                if e > worst { worst = e; at = xi }
+            }
+            x += 16e-4
+        }
+        XCTAssertLessThan(worst, 1e-6, "worst error \(worst) at x = \(at)")
+    }
+
     func testPReLUScalesNegativesPerChannel() {
         var rng = TestRandom(seed: 20)
         for c in [1, 15, 16, 17, 33] {
@@ -98,6 +114,14 @@ final class ActivationTests: XCTestCase {
             assertClose(affine.tensor.toArray(), a.toArray().enumerated().map { max($1 * scale[$0 % c] + shift[$0 % c], 0) }, "affine c \(c)")
             affine.assertGuardsIntact("affine c \(c)")
         }
+    }
+
+    func testL2NormalizeGivesUnitRowsAndLeavesZeroRowsZero() {
+        let x = Tensor(shape: [3, 2], values: [3, 4, 0, 0, -1e-3, 0])
+        let out = GuardedTensor(shape: [3, 2])
+        l2Normalize(out: out.tensor, in: x)
+        assertClose(out.tensor.toArray(), [0.6, 0.8, 0, 0, -1, 0], "l2Normalize")
+        out.assertGuardsIntact("l2Normalize")
     }
 
     func testLayerNormNormalizesEachRow() {

@@ -131,6 +131,33 @@ final class ConvolutionTests: XCTestCase {
                            padding: .symmetric(Size2(4, 0))), seed: 402)
     }
 
+    func testConvWritesIntoAChannelSliceAndLeavesTheRestUntouched() {
+        var rng = TestRandom(seed: 450)
+        for (cin, cout, groups, kernel) in [(5, 17, 1, Size2(3, 3)), (33, 33, 33, Size2(3, 3)), (16, 16, 16, Size2(5, 5)), (3, 8, 1, Size2(1, 1))] {
+            let x = randomTensor([2, 6, 13, cin], &rng)
+            let weight = rng.floats(cout * (cin / groups) * kernel.h * kernel.w), bias = rng.floats(cout)
+            let weights = Conv2DWeights(oihw: weight, bias: bias, outChannels: cout, inChannels: cin, kernel: kernel, groups: groups)
+            let expected = referenceConv2d(x, weight: weight, bias: bias, outChannels: cout, kernel: kernel, groups: groups,
+                                           stride: 1, dilation: 1, padding: .same, activation: .relu)
+            let before = 7, after = 4, total = before + cout + after
+            let out = GuardedTensor(shape: [2, 6, 13, total])
+            conv2d(out: out.tensor, in: x, weights: weights, padding: .same, activation: .relu, outputChannelOffset: before)
+            let values = out.tensor.toArray()
+            let context = "slice \(cin)->\(cout) groups \(groups) k\(kernel)"
+            var slice: [Float] = []
+            for p in 0..<(2 * 6 * 13) {
+                slice += values[(p * total + before)..<(p * total + before + cout)]
+                let others = values[(p * total)..<(p * total + before)] + values[(p * total + before + cout)..<((p + 1) * total)]
+                if !others.allSatisfy({ $0 == GuardedTensor.sentinel }) {
+                    XCTFail("\(context): pixel \(p) has writes outside its channel slice")
+                    break
+                }
+            }
+            assertClose(slice, expected.values, tolerance: 2e-5, context)
+            out.assertGuardsIntact(context)
+        }
+    }
+
     func testBatchNormIsFoldedIntoTheConvolution() {
         var rng = TestRandom(seed: 500)
         let cin = 3, cout = 17, kernel: Size2 = 3

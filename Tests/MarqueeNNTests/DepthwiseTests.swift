@@ -20,6 +20,20 @@ final class DepthwiseTests: XCTestCase {
         checkConv(ConvCase(h: 3, w: 3, cin: 16, cout: 16, kernel: 5, groups: 16, padding: .symmetric(2)), seed: 803)
     }
 
+    func testDepthwiseFourPixelInteriorPathMatchesReferenceForStridesAndDilations() {
+        // Wide rows, so that runs of four interior pixels exist for every stride and dilation.
+        var seed: UInt64 = 850
+        for (kernel, stride, dilation) in [(Size2(3, 3), Size2(1, 1), Size2(1, 1)), (Size2(3, 3), Size2(2, 2), Size2(1, 1)),
+                                           (Size2(5, 5), Size2(1, 2), Size2(1, 1)), (Size2(3, 3), Size2(1, 1), Size2(1, 3)),
+                                           (Size2(5, 5), Size2(2, 2), Size2(1, 1))] {
+            for c in [16, 33] {
+                seed += 1
+                checkConv(ConvCase(h: 5, w: 29, cin: c, cout: c, kernel: kernel, stride: stride, dilation: dilation,
+                                   groups: c, padding: seed % 2 == 0 ? .same : .valid, activation: .relu6), seed: seed)
+            }
+        }
+    }
+
     func testDepthwiseMatchesReferenceWhenRunOnOneThread() {
         checkConv(ConvCase(h: 12, w: 12, cin: 33, cout: 33, kernel: 3, groups: 33, padding: .same), seed: 901, pool: .serial)
     }

@@ -36,6 +36,18 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    func testGemmSplitsDeepMatricesIntoPanelChunks() {
+        // K = 2100 makes one packed panel larger than a chunk, so every panel is its own chunk.
+        var rng = TestRandom(seed: 4)
+        let m = 13, k = 2100, n = 33
+        let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
+        let out = GuardedTensor(shape: [m, n])
+        gemm(out: out.tensor, in: Tensor(shape: [m, k], values: a),
+             b: PackedMatrix(rowMajor: b, rows: k, columns: n, bias: bias), pool: ThreadPool(threadCount: 2))
+        assertClose(out.tensor.toArray(), referenceGemm(a, b, bias, m: m, k: k, n: n, .none), tolerance: 1e-4, "deep gemm")
+        out.assertGuardsIntact("deep gemm")
+    }
+
     func testGemmWithRowStridesLeavesTheGapsUntouched() {
         var rng = TestRandom(seed: 2)
         let m = 9, k = 5, n = 17, lda = 8, ldc = 21

@@ -28,6 +28,12 @@ final class ImageResizeTests: XCTestCase {
         XCTAssertTrue(ImageResize.sizeForShortSide(width: 500, height: 500, shortSide: 256) == (256, 256))
     }
 
+    func testEmptyImageResizesToAnEmptyImageWithoutTrapping() {
+        let empty = InterleavedImage(width: 0, height: 0, pixels: [])
+        let out = ImageResize.resizeShortSide(empty, to: 256)
+        XCTAssertEqual([out.width, out.height, out.pixels.count], [0, 0, 0])
+    }
+
     func testCenterCropRoundsHalfToEvenLikeTorchvision() {
         // 5 - 2 = 3 -> offset round(1.5) = 2; 6 - 2 = 4 -> 2; 4 - 1 = 3 -> round(1.5) = 2.
         let img = InterleavedImage(width: 5, height: 4, channels: 1, pixels: (0..<20).map { UInt8($0) })

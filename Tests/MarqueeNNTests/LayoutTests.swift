@@ -56,6 +56,38 @@ final class DenseTests: XCTestCase {
         }
     }
 
+    func testDenseAfterFlattenMatchesACheckpointFlattenedInAnotherOrder() {
+        var rng = TestRandom(seed: 52)
+        let (h, w, c, outF) = (3, 2, 5, 7)
+        let inF = h * w * c
+        let x = randomTensor([1, h, w, c], &rng)
+        let weight = rng.floats(outF * inF), bias = rng.floats(outF)
+        let v = x.toArray()
+        for order in [DenseWeights.FlattenOrder.chw, .whc, .hwc] {
+            // The checkpoint's own flattening of the same activation.
+            var flat = [Float](repeating: 0, count: inF)
+            for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
+                let value = v[(y * w + xx) * c + ch]
+                switch order {
+                case .chw: flat[(ch * h + y) * w + xx] = value
+                case .whc: flat[(xx * h + y) * c + ch] = value
+                case .hwc: flat[(y * w + xx) * c + ch] = value
+                }
+            } } }
+            var expected: [Float] = []
+            for o in 0..<outF {
+                var s = bias[o]
+                for i in 0..<inF { s += weight[o * inF + i] * flat[i] }
+                expected.append(s)
+            }
+            let layer = DenseWeights(pytorch: weight, bias: bias, inFeatures: inF, outFeatures: outF,
+                                     checkpointColumn: DenseWeights.flattenedColumn(height: h, width: w, channels: c, order: order))
+            let out = Tensor(shape: [1, outF])
+            dense(out: out, in: x.reshaped([1, inF]), weights: layer)
+            assertClose(out.toArray(), expected, tolerance: 1e-5, "flatten \(order)")
+        }
+    }
+
     func testBatchedMatmulWithAndWithoutTransposeMatchesReference() {
         var rng = TestRandom(seed: 51)
         for (m, k, n) in [(1, 1, 1), (7, 15, 17), (5, 32, 33), (16, 17, 16)] {

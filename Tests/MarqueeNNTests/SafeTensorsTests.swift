@@ -22,7 +22,7 @@ final class SafeTensorsTests: XCTestCase {
         let h = Array(header.utf8)
         withUnsafeBytes(of: (declaredLength ?? UInt64(h.count)).littleEndian) { bytes += $0 }
         bytes += h + data
-        FileManager.default.createFile(atPath: path(name), contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path(name), contents: Data(bytes)))
         return path(name)
     }
 
@@ -83,7 +83,7 @@ final class SafeTensorsTests: XCTestCase {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: p))
         for cut in [0, 5, 8, 20, bytes.count - 1] {
             let q = path("cut\(cut).safetensors")
-            FileManager.default.createFile(atPath: q, contents: bytes.prefix(cut))
+            XCTAssertTrue(FileManager.default.createFile(atPath: q, contents: bytes.prefix(cut)))
             XCTAssertThrowsError(try WeightFile.open(q), "cut at \(cut)") { error in
                 XCTAssertTrue("\(error)".hasPrefix(q), "\(error)")
             }
@@ -133,6 +133,53 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try f.floats("b", shape: [1]), [1.5])
         XCTAssertEqual(try f.int64s("i", shape: [1]), [-3])
         assertThrows(.unsupportedDType(path: p, tensor: "i", dtype: "I64")) { _ = try f.floats("i", shape: [1]) }
+    }
+
+    func testDirectoriesAndFIFOsAreRefusedWithoutWaiting() {
+        XCTAssertThrowsError(try WeightFile.open(directory.path))
+        let fifo = path("fifo.safetensors")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try WeightFile.open(fifo)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+    }
+
+    func testBooleanAndFractionalShapesAreRefused() {
+        let boolean = writeRaw("bool.safetensors",
+            header: #"{"w": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])
+        XCTAssertThrowsError(try WeightFile.open(boolean))
+        let fraction = writeRaw("fraction.safetensors",
+            header: #"{"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])
+        XCTAssertThrowsError(try WeightFile.open(fraction))
+    }
+
+    func testPyTorchLayersLoadByPrefixAndAccountForEveryTensor() throws {
+        var rng = TestRandom(seed: 70)
+        let p = path("layers.safetensors")
+        try WeightFile.write([
+            "stem.conv.weight": ([4, 3, 3, 3], rng.floats(108)),
+            "stem.bn.weight": ([4], rng.floats(4)),
+            "stem.bn.bias": ([4], rng.floats(4)),
+            "stem.bn.running_mean": ([4], rng.floats(4)),
+            "stem.bn.running_var": ([4], rng.floats(4).map { abs($0) + 0.5 }),
+            "stem.bn.num_batches_tracked": ([], [0]),
+            "head.weight": ([10, 4], rng.floats(40)),
+            "head.bias": ([10], rng.floats(10)),
+            "unused.extra": ([1], [0]),
+        ], to: p)
+        let f = try WeightFile.open(p)
+        let bn = try f.batchNorm("stem.bn", channels: 4, epsilon: 1e-3)
+        let conv = try f.conv2d("stem.conv", outChannels: 4, inChannels: 3, kernel: 3, bias: false, batchNorm: bn)
+        XCTAssertEqual(conv.outChannels, 4)
+        let head = try f.linear("head", inFeatures: 4, outFeatures: 10)
+        XCTAssertEqual(head.outFeatures, 10)
+        assertThrows(.unexpectedTensors(path: p, tensors: ["unused.extra"])) { try f.requireAllRead() }
+        try f.ignore("unused.extra")
+        XCTAssertNoThrow(try f.requireAllRead())
+        assertThrows(.shapeMismatch(path: p, tensor: "stem.conv.weight", actual: [4, 3, 3, 3], expected: [4, 3, 5, 5])) {
+            _ = try f.conv2d("stem.conv", outChannels: 4, inChannels: 3, kernel: 5, bias: false)
+        }
+        assertThrows(.missingTensor(path: p, tensor: "stem.conv.bias")) {
+            _ = try f.conv2d("stem.conv", outChannels: 4, inChannels: 3, kernel: 3, bias: true)
+        }
     }
 
     func testMissingFileIsRefusedWithTheReason() {
