@@ -17,7 +17,7 @@ APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-d
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out
 
-.PHONY: demo test setup system-packages tools media models build bench clean
+.PHONY: demo test setup system-packages tools media models build bench bench-efficientnet clean
 
 demo: setup build
 	@mkdir -p $(OUT)/demo
@@ -26,6 +26,8 @@ demo: setup build
 		.build/release/marquee probe "$$f" > "$(OUT)/demo/$$(basename "$$f" .mp4).probe.json" || exit 1; \
 		.build/release/marquee frames "$$f" --every 1 --width 320 --out "$(OUT)/demo/$$(basename "$$f" .mp4)-frames" || exit 1; \
 	done
+	@echo "== visual tags of the sample photos"
+	.build/release/marquee tag-image --top 3 Media/samples/*.png Media/samples/*.jpg
 	@echo "Media info and frames are in $(OUT)/demo/."
 
 test: setup
@@ -63,6 +65,11 @@ bench: setup
 	PYTHON=$(abspath $(PYTHON)) Media/make-fixtures.sh --bench
 	swift build -c release --product marquee-bench-decode
 	.build/release/marquee-bench-decode Media/fixtures/bench1080p.mp4 Media/samples/bigbuckbunny.mp4 Media/samples/test.mp4
+
+bench-efficientnet: setup
+	test -x .venv-goldens/bin/python || bash Models/goldens/run.sh efficientnet_lite0
+	swift build -c release --product marquee-bench-efficientnet
+	.build/release/marquee-bench-efficientnet --profile
 
 clean:
 	rm -rf .build $(OUT)
