@@ -32,7 +32,7 @@ demo: setup build
 
 test: setup
 	$(SWIFT_RELEASE) --build-tests
-	swift test -c release -Xswiftc -enable-testing --skip-build
+	swift test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing
 
 setup: system-packages tools media models
 
