@@ -33,3 +33,15 @@ extension AudioSource {
         return all
     }
 }
+
+/// Moves up to `size` samples from the front of `pending` into a buffer that starts where
+/// the previous one ended; nil when nothing is pending.
+func takeChunk(from pending: inout [Float], size: Int, sampleRate: Int, delivered: inout Int) -> AudioBuffer? {
+    if pending.isEmpty { return nil }
+    let count = min(size, pending.count)
+    let chunk = AudioBuffer(sampleRate: sampleRate, startTime: Double(delivered) / Double(sampleRate),
+                            samples: Array(pending[0..<count]))
+    pending.removeFirst(count)
+    delivered += count
+    return chunk
+}

@@ -78,12 +78,6 @@ public final class SoundFileReader: AudioSource {
                 finished = true
             }
         }
-        if pending.isEmpty { return nil }
-        let count = min(chunkSize, pending.count)
-        let chunk = AudioBuffer(sampleRate: sampleRate, startTime: Double(delivered) / Double(sampleRate),
-                                samples: Array(pending[0..<count]))
-        pending.removeFirst(count)
-        delivered += count
-        return chunk
+        return takeChunk(from: &pending, size: chunkSize, sampleRate: sampleRate, delivered: &delivered)
     }
 }
