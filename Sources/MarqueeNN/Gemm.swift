@@ -122,12 +122,6 @@ func gemmMicroKernel6x16(
 /// Runs the micro-kernel over an M x N output, threads splitting (row block, panel chunk)
 /// items. `fillRows(m0, rows, pointers)` writes the `taps * 6` row pointers for output rows
 /// m0..<m0+rows, repeating the last row's pointers past `rows`.
-///
-/// When each tap is short (fewer than `gatherBelowDepth` channels, e.g. an RGB stem or a
-/// single-channel spectrogram), the loop over taps would be mostly overhead, so the six rows
-/// are first gathered into a contiguous taps * depth tile and run as one long tap.
-let gatherBelowDepth = 8
-
 @inline(__always)
 func indirectGemm(
     m: Int, taps: Int, depth: Int, b: PackedMatrix, activation: Activation,
@@ -145,17 +139,9 @@ func indirectGemm(
     let panelStride = b.rows * gemmTileColumns
     let packed = b.panels, bias = b.bias, columns = b.columns
     let work = 2 * m * b.rows * columns
-    let gather = taps > 1 && depth < gatherBelowDepth
-    let tileFloats = gather ? gemmTileRows * taps * depth : 0
     pool.parallelFor(count: rowBlocks * chunks, work: work) { range in
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * gemmTileRows + gemmTileRows) { pointers in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(tileFloats, 1)) { tileBuffer in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * gemmTileRows) { pointers in
             let ind = pointers.baseAddress!
-            let tileRows = ind + taps * gemmTileRows
-            let tile = tileBuffer.baseAddress!
-            if gather {
-                for r in 0..<gemmTileRows { tileRows[r] = UnsafePointer(tile + r * taps * depth) }
-            }
             var filledBlock = -1
             for item in range {
                 let chunk = item / rowBlocks
@@ -165,31 +151,19 @@ func indirectGemm(
                 if block != filledBlock {
                     fillRows(m0, rows, ind)
                     filledBlock = block
-                    if gather {
-                        for r in 0..<gemmTileRows {
-                            var dst = tile + r * taps * depth
-                            for t in 0..<taps {
-                                let src = ind[t * gemmTileRows + r]
-                                for c in 0..<depth { dst[c] = src[c] }
-                                dst += depth
-                            }
-                        }
-                    }
                 }
                 let firstPanel = chunk * panelsPerChunk
                 let lastPanel = min(b.panelCount, firstPanel + panelsPerChunk)
                 for panel in firstPanel..<lastPanel {
                     let n0 = panel * gemmTileColumns
                     gemmMicroKernel6x16(
-                        depth: gather ? taps * depth : depth, taps: gather ? 1 : taps,
-                        a: gather ? UnsafePointer(tileRows) : UnsafePointer(ind),
+                        depth: depth, taps: taps, a: ind,
                         b: packed + panel * panelStride, bias: bias + n0,
                         activation: activation,
                         c: out + m0 * ldc + n0, ldc: ldc, rows: rows,
                         columns: min(gemmTileColumns, columns - n0))
                 }
             }
-        }
         }
     }
 }
