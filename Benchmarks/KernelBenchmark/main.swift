@@ -151,6 +151,17 @@ do {
     let conv = Conv2DWeights(oihw: filled([64 * 64 * 9]).toArray(), bias: nil, outChannels: 64, inChannels: 64, kernel: 3)
     let convIn = filled([1, 56, 56, 64])
     let convOut = Tensor(shape: conv.outputShape(input: convIn.shape, padding: .same))
+    // MusiCNN's timbral front end: a 7x86 kernel over a one-channel 187-frame x 96-mel patch,
+    // time padded by 3 and frequency valid, 204 filters.
+    let mel = filled([1, 187, 96, 1])
+    let timbral = Conv2DWeights(oihw: filled([204 * 7 * 86]).toArray(), bias: nil, outChannels: 204, inChannels: 1, kernel: Size2(7, 86))
+    let melPadding = Padding2D.explicit(top: 3, left: 0, bottom: 3, right: 0)
+    let timbralOut = Tensor(shape: timbral.outputShape(input: mel.shape, padding: melPadding))
+    for pool in [single, all] {
+        _ = report("conv 7x86/1 187x96x1 -> 204", flops: 2.0 * Double(timbralOut.count * 7 * 86), pool: pool) {
+            conv2d(out: timbralOut, in: mel, weights: timbral, padding: melPadding, activation: .relu, pool: pool)
+        }
+    }
     for pool in [single, all] {
         _ = report("conv 3x3/2 224x224x3 -> 32", flops: 2.0 * Double(stemOut.count * 27), pool: pool) {
             conv2d(out: stemOut, in: image, weights: stem, stride: 2, padding: .same, activation: .relu6, pool: pool)

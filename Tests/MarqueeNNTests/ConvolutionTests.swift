@@ -123,6 +123,10 @@ final class ConvolutionTests: XCTestCase {
     func testNonSquareKernelOnMelSpectrogramShape() {
         // MusiCNN-like: a tall kernel over a 96-mel x 40-frame single-channel input.
         checkConv(ConvCase(h: 40, w: 96, cin: 1, cout: 17, kernel: Size2(7, 38), padding: .same), seed: 401)
+        // Enough output channels (5 panels, the last partial) that short taps are gathered into a tile.
+        checkConv(ConvCase(h: 12, w: 30, cin: 1, cout: 70, kernel: Size2(7, 20),
+                           padding: .explicit(top: 3, left: 0, bottom: 3, right: 0), activation: .relu), seed: 403)
+        checkConv(ConvCase(batch: 2, h: 9, w: 8, cin: 3, cout: 65, kernel: 3, stride: 2, padding: .same), seed: 404)
     }
 
     func testTemporalDilatedConvByReshapingTime() {
