@@ -37,7 +37,7 @@ public struct MediaError: Error, CustomStringConvertible, Equatable, Sendable {
         case .notARegularFile: return "\(path): not a regular file."
         case let .ffmpeg(call, _, text): return "\(path): \(text) (\(call))."
         case let .noStream(type): return "\(path): the file has no \(type.rawValue) stream."
-        case let .refusedFormat(name): return "\(path): \(name) files refer to other files and are not opened."
+        case let .refusedFormat(name): return "\(path): a \(name) file refers to other files, which Marquee does not open."
         case let .truncated(detail): return "\(path): the file is truncated; \(detail)."
         case let .soundFile(text): return "\(path): \(text) (libsndfile)."
         case let .png(text): return "\(path): \(text) (libpng)."

@@ -57,3 +57,30 @@ final class MediaInfoTests: XCTestCase {
         XCTAssertEqual(try MediaInfo(path: TestMedia.fixture("yuv444.mp4")).videoStreams.first?.pixelFormat, "yuv444p")
     }
 }
+
+final class LocalFilesOnlyTests: XCTestCase {
+    private func write(_ text: String, named name: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-\(UUID().uuidString)-\(name)")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    /// Playlists and concat lists would make FFmpeg open the files (or URLs) they name.
+    func testPlaylistsAndConcatListsAreRefusedByName() throws {
+        let video = try TestMedia.sample("bigbuckbunny.mp4")
+        let playlist = try write("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:5.0,\n\(video)\n#EXT-X-ENDLIST\n", named: "list.m3u8")
+        let concat = try write("ffconcat version 1.0\nfile \(video)\n", named: "list.ffconcat")
+        for (path, format) in [(playlist, "hls"), (concat, "concat")] {
+            XCTAssertThrowsError(try MediaInfo(path: path)) { error in
+                XCTAssertEqual(error as? MediaError, MediaError(path: path, reason: .refusedFormat(format)))
+            }
+        }
+    }
+
+    func testNetworkURLsAreNotOpened() {
+        XCTAssertThrowsError(try MediaInfo(path: "http://127.0.0.1:9/title.mp4")) { error in
+            XCTAssertEqual(error as? MediaError, MediaError(path: "http://127.0.0.1:9/title.mp4", reason: .notFound))
+        }
+    }
+}

@@ -34,6 +34,9 @@ final class InputFile {
         _ = silenceFFmpegLogging
         self.path = path
         try InputFile.requireRegularFile(path)
+        if let refused = InputFile.refusedFormat(of: path) {
+            throw MediaError(path: path, reason: .refusedFormat(refused))
+        }
 
         guard let allocated = avformat_alloc_context() else {
             throw MediaError(path: path, reason: .other("out of memory opening the file"))
@@ -105,6 +108,24 @@ final class InputFile {
         let start = context.pointee.start_time
         guard start != noPTS else { return 0 }
         return av_rescale_q(start, AVRational(num: 1, den: cffmpeg_time_base()), stream(index).pointee.time_base)
+    }
+
+    /// The name of a refused demuxer that FFmpeg's probe picks for the file's first bytes,
+    /// so that a playlist is named as such instead of failing with a bare "invalid argument".
+    static func refusedFormat(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = handle.readData(ofLength: 4096)
+        guard !head.isEmpty else { return nil }
+        var buffer = [UInt8](head) + [UInt8](repeating: 0, count: Int(AVPROBE_PADDING_SIZE))
+        return path.withCString { name -> String? in
+            buffer.withUnsafeMutableBufferPointer { bytes -> String? in
+                var probe = AVProbeData(filename: name, buf: bytes.baseAddress, buf_size: Int32(head.count), mime_type: nil)
+                guard let format = av_probe_input_format(&probe, 1) else { return nil }
+                let names = String(cString: format.pointee.name).split(separator: ",").map(String.init)
+                return names.first { refusedDemuxers.contains($0) }.map { _ in String(cString: format.pointee.name) }
+            }
+        }
     }
 
     static func requireRegularFile(_ path: String) throws {
