@@ -12,7 +12,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 TOOLS_VENV := .venv-tools
 PYTHON := $(TOOLS_VENV)/bin/python
 APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-	libswresample-dev libsndfile1-dev libpng-dev pkg-config python3-venv
+	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv
 # Release builds compile for this CPU (see Package.swift); tests run optimized.
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out

@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,6 +33,8 @@ let package = Package(
         .target(name: "MarqueeNN", swiftSettings: nativeCPU),
         .target(name: "MarqueeModels", dependencies: ["MarqueeNN", "MarqueeMedia"], swiftSettings: nativeCPU),
         .target(name: "MarqueeAnalysis", dependencies: ["MarqueeModels", "MarqueeMedia"], swiftSettings: nativeCPU),
+        .target(name: "MarqueeCatalog", dependencies: ["MarqueeAnalysis", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "marquee",
@@ -39,6 +42,7 @@ let package = Package(
                 "MarqueeMedia",
                 "MarqueeModels",
                 "MarqueeAnalysis",
+                "MarqueeCatalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCPU
@@ -51,6 +55,7 @@ let package = Package(
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
         .testTarget(name: "MarqueeModelsTests", dependencies: ["MarqueeModels"], exclude: ["Goldens"]),
         .testTarget(name: "MarqueeAnalysisTests", dependencies: ["MarqueeAnalysis"]),
+        .testTarget(name: "MarqueeCatalogTests", dependencies: ["MarqueeCatalog"]),
         // Runs the built `marquee` executable; `swift build` before `swift test` builds it.
         .testTarget(name: "MarqueeCLITests", dependencies: ["marquee"]),
     ]

@@ -13,6 +13,17 @@ public struct MediaInfo: Codable, Equatable, Sendable {
     public var tags: [String: String]
     public var streams: [StreamInfo]
 
+    public init(path: String, format: String, formatLongName: String, duration: Double?, bitRate: Int?,
+                tags: [String: String], streams: [StreamInfo]) {
+        self.path = path
+        self.format = format
+        self.formatLongName = formatLongName
+        self.duration = duration
+        self.bitRate = bitRate
+        self.tags = tags
+        self.streams = streams
+    }
+
     public var videoStreams: [StreamInfo] { streams.filter { $0.type == .video && !$0.isAttachedPicture } }
     public var audioStreams: [StreamInfo] { streams.filter { $0.type == .audio } }
     public var subtitleStreams: [StreamInfo] { streams.filter { $0.type == .subtitle } }

@@ -25,6 +25,14 @@ public final class TitleAnalyzer {
         visualModel = try models.efficientNetLite0()
     }
 
+    /// The weights every analysis records, with their sha256.
+    public var modelRecords: [TitleAnalysis.ModelRecord] {
+        [models.record(name: "efficientnet_lite0", file: "efficientnet_lite0.safetensors")]
+    }
+
+    /// Identifies the models an analysis comes from: a rerun with other weights redoes the title.
+    public var modelsKey: String { TitleAnalysis.modelsKey(modelRecords) }
+
     /// A stable, file-system-safe id from the file name: "My Film (2021).mp4" → "my-film-2021".
     public static func titleId(forPath path: String) -> String {
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.lowercased()
@@ -82,7 +90,7 @@ public final class TitleAnalyzer {
             titleId: titleId ?? Self.titleId(forPath: path),
             source: .init(path: path, sizeBytes: size, sha256: digest),
             media: info,
-            models: [models.record(name: "efficientnet_lite0", file: "efficientnet_lite0.safetensors")],
+            models: modelRecords,
             tags: .init(visual: visual.tags, visualFrames: visual.frames),
             embeddings: .init(visual: visual.embedding),
             timings: timings,

@@ -13,6 +13,10 @@ import MarqueeNN
 public struct TimeRange: Codable, Equatable, Sendable {
     public var start: Double
     public var end: Double
+    public init(start: Double, end: Double) {
+        self.start = start
+        self.end = end
+    }
 }
 
 public struct Tag: Codable, Equatable, Sendable {
@@ -23,6 +27,14 @@ public struct Tag: Codable, Equatable, Sendable {
     /// Weighted fraction of the title where the tag is present.
     public var share: Float
     public var ranges: [TimeRange]
+
+    public init(label: String, classIndex: Int, score: Float, share: Float, ranges: [TimeRange]) {
+        self.label = label
+        self.classIndex = classIndex
+        self.score = score
+        self.share = share
+        self.ranges = ranges
+    }
 
     enum CodingKeys: String, CodingKey { case label, classIndex = "class", score, share, ranges }
 }
