@@ -1,17 +1,40 @@
 import CFFmpeg
 
-/// Downmixes and resamples audio to mono Float32 with libswresample's default matrix and
-/// filter: the conversion `ffmpeg -ac 1 -ar RATE -f f32le` performs. Stereo becomes
-/// (L + R)·√½; 5.1 keeps the centre at full level, adds fronts and surrounds at √½, and
-/// leaves out the LFE channel. No normalisation is applied to float output, as in FFmpeg.
-final class MonoResampler {
+/// How decoded channels become the channels a caller receives.
+public enum AudioChannels: Sendable, Equatable {
+    /// Mono with libswresample's default matrix: the conversion `ffmpeg -ac 1` performs.
+    /// Stereo becomes (L + R)·√½; 5.1 keeps the centre at full level, adds fronts and
+    /// surrounds at √½, and leaves out the LFE channel. No normalisation is applied to
+    /// float output, as in FFmpeg.
+    case ffmpegMono
+    /// Mono as the mean of every channel, LFE included: what librosa's `load(mono=True)`
+    /// (`librosa.to_mono`, `np.mean` over channels in Float32) does, and so what the music
+    /// models were trained on. The channels are resampled first (as
+    /// `ffmpeg -ar RATE -c:a pcm_f32le` does), then summed in order and divided by their
+    /// count in Float32, as numpy does.
+    case averageMono
+    /// Every channel of the source, interleaved, in the source's order (for loudness).
+    case source
+}
+
+/// Mixes and resamples audio to Float32 at one rate with libswresample (default filter).
+final class AudioResampler {
     let outputRate: Int
+    let channels: AudioChannels
     let path: String
+    /// Output channel count and names ("FL", "FR", "FC", "LFE", …); fixed by the first input.
+    private(set) var outputChannels = 1
+    private(set) var outputChannelNames: [String] = ["FC"]
+    /// Channels libswresample delivers (all of them when averaging).
+    private var swrChannels = 1
+    private var scratch: [Float] = []
     private var context: OpaquePointer?
     private var inputKey: (format: Int32, rate: Int32, channels: Int32, mask: UInt64) = (-1, 0, 0, 0)
+    private var started = false
 
-    init(outputRate: Int, path: String) {
+    init(outputRate: Int, channels: AudioChannels = .ffmpegMono, path: String) {
         self.outputRate = outputRate
+        self.channels = channels
         self.path = path
     }
 
@@ -39,20 +62,29 @@ final class MonoResampler {
         }
     }
 
+    /// `capacity` and the body's result count samples per channel.
     private func run(output: inout [Float], capacity: Int,
                      _ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, Int32) -> Int32) throws {
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: capacity))
-        let produced = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var out: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buffer.baseAddress! + start)
+        let width = swrChannels
+        if scratch.count < capacity * width { scratch = [Float](repeating: 0, count: capacity * width) }
+        let produced = scratch.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var out: UnsafeMutablePointer<UInt8>? = UnsafeMutableRawPointer(buffer.baseAddress!)
                 .assumingMemoryBound(to: UInt8.self)
             return body(&out, Int32(capacity))
         }
-        if produced < 0 {
-            output.removeLast(capacity)
-            throw MediaError.ffmpeg(path, "swr_convert", produced)
+        if produced < 0 { throw MediaError.ffmpeg(path, "swr_convert", produced) }
+        let frames = Int(produced)
+        if channels == .averageMono && width > 1 {
+            output.reserveCapacity(output.count + frames)
+            let divisor = Float(width)
+            for i in 0..<frames {
+                var sum = scratch[i * width]
+                for c in 1..<width { sum += scratch[i * width + c] }
+                output.append(sum / divisor)
+            }
+        } else {
+            output.append(contentsOf: scratch[0..<(frames * width)])
         }
-        output.removeLast(capacity - Int(produced))
     }
 
     private func prepare(format: AVSampleFormat, rate: Int32, layout: UnsafePointer<AVChannelLayout>,
@@ -71,10 +103,35 @@ final class MonoResampler {
         }
         defer { av_channel_layout_uninit(&inLayout) }
         var outLayout = AVChannelLayout()
-        av_channel_layout_default(&outLayout, 1)
+        defer { av_channel_layout_uninit(&outLayout) }
+        if channels != .ffmpegMono {
+            if channels == .source && started && Int(inLayout.nb_channels) != outputChannels {
+                throw MediaError(path: path, reason: .other(
+                    "the audio changes from \(outputChannels) to \(inLayout.nb_channels) channels mid-stream"))
+            }
+            try check(av_channel_layout_copy(&outLayout, &inLayout), "av_channel_layout_copy", path)
+        } else {
+            av_channel_layout_default(&outLayout, 1)
+        }
         try check(swr_alloc_set_opts2(&context, &outLayout, AV_SAMPLE_FMT_FLT, Int32(outputRate),
                                       &inLayout, format, rate, 0, nil), "swr_alloc_set_opts2", path)
         try check(swr_init(context), "swr_init", path)
+        swrChannels = Int(outLayout.nb_channels)
+        if channels == .averageMono {
+            outputChannels = 1
+            outputChannelNames = ["FC"]
+            inputKey = key
+            started = true
+            return
+        }
+        outputChannels = swrChannels
+        outputChannelNames = (0..<outputChannels).map { index in
+            var name = [CChar](repeating: 0, count: 32)
+            let channel = av_channel_layout_channel_from_index(&outLayout, UInt32(index))
+            av_channel_name(&name, name.count, channel)
+            return String(cString: name)
+        }
         inputKey = key
+        started = true
     }
 }
