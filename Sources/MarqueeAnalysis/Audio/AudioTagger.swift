@@ -180,3 +180,10 @@ public final class AudioTagger {
         return scores.sorted { $0.score > $1.score }
     }
 }
+
+extension AudioInput {
+    /// Every sample of the audio as the tagger hears it: mono (channel mean) at 16 kHz.
+    public func decodeMono16k() throws -> [Float] {
+        try open(sampleRate: LogMel.sampleRate, channels: .averageMono).readAll().samples
+    }
+}
