@@ -138,8 +138,12 @@ public final class AudioTagger {
             }
         }
 
-        while let chunk = try source.next() {
+        while var chunk = try source.next() {
             samples += chunk.samples.count
+            // A float file may hold NaN or infinities; they would poison every later frame.
+            if chunk.samples.contains(where: { !$0.isFinite }) {
+                chunk.samples = chunk.samples.map { $0.isFinite ? $0 : 0 }
+            }
             logMel.append(chunk.samples, into: &frames)
             let ready = frames.count / patchValues
             if ready >= batchPatches { run(patches: ready) }
