@@ -3,6 +3,7 @@
 #   make demo    install what is needed, build, and run Marquee on the sample media
 #   make test    install what is needed, build, and run the whole test suite
 #   make bench   decode benchmark against FFmpeg (not a test)
+#   make bench-audio   MusiCNN tagging against the TensorFlow reference (not a test)
 
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -17,7 +18,7 @@ APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-d
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out
 
-.PHONY: demo test setup system-packages tools media models build bench bench-efficientnet clean
+.PHONY: demo test setup system-packages tools media models build bench bench-efficientnet bench-audio clean
 
 demo: setup build
 	@mkdir -p $(OUT)/demo
@@ -70,6 +71,21 @@ bench-efficientnet: setup
 	test -x .venv-goldens/bin/python || bash Models/goldens/run.sh efficientnet_lite0
 	swift build -c release --product marquee-bench-efficientnet
 	.build/release/marquee-bench-efficientnet --profile
+
+# MusiCNN tagging against the TensorFlow reference (librosa log-mel + musicnn's graph) on
+# test.mp4 and a 10-minute excerpt of it looped; the reference virtualenv is the golden one
+# (override with MUSICNN_VENV=/path/to/venv).
+MUSICNN_VENV ?= .venv-goldens-musicnn
+bench-audio: setup
+	@test -x $(MUSICNN_VENV)/bin/python || { python3 -m venv $(MUSICNN_VENV) && \
+		$(MUSICNN_VENV)/bin/pip install -q -r Models/goldens/requirements-musicnn.txt && \
+		$(MUSICNN_VENV)/bin/pip install -q --no-deps musicnn==0.1.0; }
+	@mkdir -p $(OUT)/bench
+	@test -f $(OUT)/bench/audio_10min.m4a || ffmpeg -nostdin -v error -stream_loop 3 -i Media/samples/test.mp4 \
+		-map 0:a:0 -t 600 -c:a aac -b:a 128k $(OUT)/bench/audio_10min.m4a
+	swift build -c release --product marquee-bench-musicnn
+	.build/release/marquee-bench-musicnn --threads 2 --loudness --python $(MUSICNN_VENV)/bin/python \
+		Media/samples/test.mp4 $(OUT)/bench/audio_10min.m4a
 
 clean:
 	rm -rf .build $(OUT)

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MarqueeMedia", targets: ["MarqueeMedia"]),
         .library(name: "MarqueeNN", targets: ["MarqueeNN"]),
         .library(name: "MarqueeModels", targets: ["MarqueeModels"]),
+        .library(name: "MarqueeAnalysis", targets: ["MarqueeAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,6 +51,7 @@ let package = Package(
         .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-kernels", dependencies: ["MarqueeNN"], path: "Benchmarks/KernelBenchmark", swiftSettings: nativeCPU),
 
+        .executableTarget(name: "marquee-bench-musicnn", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MusiCNNBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),

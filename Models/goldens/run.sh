@@ -4,30 +4,41 @@
 #   bash Models/goldens/run.sh                 # every generator in this folder
 #   bash Models/goldens/run.sh efficientnet_lite0
 #   bash Models/goldens/run.sh transnetv2      # needs Media/samples (Media/fetch-samples.sh) and ffmpeg
+#   bash Models/goldens/run.sh musicnn_mtt     # TensorFlow; needs Media/samples and ffmpeg
 #
 # A throwaway virtualenv (default: .venv-goldens at the repository root, gitignored;
 # override with GOLDENS_VENV=/tmp/somewhere) receives the pinned packages of
 # requirements.txt. torch comes from PyPI and pulls its CUDA libraries; only the CPU is used.
+# musicnn_mtt has its own (TensorFlow) virtualenv: .venv-goldens-musicnn, override with
+# GOLDENS_MUSICNN_VENV, from requirements-musicnn.txt plus musicnn==0.1.0 without its
+# dependencies.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-venv="${GOLDENS_VENV:-$root/.venv-goldens}"
 python="${PYTHON:-python3}"
 
-if [ ! -x "$venv/bin/python" ]; then
-    "$python" -m venv "$venv"
-fi
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    "$venv/bin/python" -m pip install --quiet --upgrade pip
-    "$venv/bin/python" -m pip install --quiet -r "$here/requirements.txt"
-    echo "$want" > "$stamp"
-fi
+# prepare_venv VENV REQUIREMENTS [PACKAGE-WITHOUT-DEPS]
+prepare_venv() {
+    local venv="$1" requirements="$2" nodeps="${3:-}"
+    if [ ! -x "$venv/bin/python" ]; then
+        "$python" -m venv "$venv"
+    fi
+    local stamp="$venv/.requirements.sha256"
+    local want
+    want="$( (cat "$requirements"; echo "$nodeps") | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+        "$venv/bin/python" -m pip install --quiet --upgrade pip
+        "$venv/bin/python" -m pip install --quiet -r "$requirements"
+        if [ -n "$nodeps" ]; then
+            "$venv/bin/python" -m pip install --quiet --no-deps "$nodeps"
+        fi
+        echo "$want" > "$stamp"
+    fi
+}
 
 if [ "$#" -eq 0 ]; then
-    set -- efficientnet_lite0 transnetv2
+    set -- efficientnet_lite0 transnetv2 musicnn_mtt
 fi
 cd "$root"
 for name in "$@"; do
@@ -35,6 +46,13 @@ for name in "$@"; do
         echo "error: no generator $here/$name.py" >&2
         exit 2
     fi
+    if [ "$name" = musicnn_mtt ]; then
+        venv="${GOLDENS_MUSICNN_VENV:-$root/.venv-goldens-musicnn}"
+        prepare_venv "$venv" "$here/requirements-musicnn.txt" musicnn==0.1.0
+    else
+        venv="${GOLDENS_VENV:-$root/.venv-goldens}"
+        prepare_venv "$venv" "$here/requirements.txt"
+    fi
     echo "== goldens: $name"
-    CUDA_VISIBLE_DEVICES="" "$venv/bin/python" "$here/$name.py"
+    CUDA_VISIBLE_DEVICES="" TF_USE_LEGACY_KERAS=1 "$venv/bin/python" "$here/$name.py"
 done

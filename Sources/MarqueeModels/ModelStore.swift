@@ -30,3 +30,9 @@ public struct ModelStore: Sendable {
                               labelsPath: path("imagenet_labels.txt"), pool: pool)
     }
 }
+
+extension ModelStore {
+    public func musiCNN(pool: ThreadPool = .shared) throws -> MusiCNN {
+        try MusiCNN(weightsPath: path("musicnn_mtt.safetensors"), labelsPath: path("musicnn_mtt_labels.txt"), pool: pool)
+    }
+}

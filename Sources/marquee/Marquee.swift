@@ -8,7 +8,8 @@ struct Marquee: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marquee",
         abstract: "Content understanding for streaming catalogs: tags, shots, embeddings and artwork.",
-        subcommands: [AnalyzeCommand.self, SimilarCommand.self, ExportCommand.self, ProbeCommand.self, FramesCommand.self, TagImageCommand.self]
+        subcommands: [AnalyzeCommand.self, SimilarCommand.self, ExportCommand.self, ProbeCommand.self, FramesCommand.self,
+                      TagImageCommand.self, TagAudioCommand.self]
     )
 
     static func main() {

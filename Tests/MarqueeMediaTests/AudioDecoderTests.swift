@@ -35,6 +35,33 @@ final class AudioDecoderTests: XCTestCase {
         }
     }
 
+    /// `.averageMono` is librosa's to_mono: the mean of FFmpeg's resampled channels, the same
+    /// from libsndfile and from libavformat.
+    func testAverageMonoIsTheMeanOfTheResampledChannels() throws {
+        let path = try TestMedia.fixture("stereo_tones.wav")
+        let data = try runTool(["ffmpeg", "-v", "error", "-i", path, "-ar", "16000", "-c:a", "pcm_f32le", "-f", "f32le", "-"])
+        let stereo = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        var reference = [Float](repeating: 0, count: stereo.count / 2)
+        for i in 0..<reference.count { reference[i] = (stereo[2 * i] + stereo[2 * i + 1]) / 2 }
+        for source in [try AudioDecoder(path: path, channels: .averageMono) as AudioSource,
+                       try SoundFileReader(path: path, channels: .averageMono)] {
+            let samples = try source.readAll().samples
+            XCTAssertEqual(samples.count, reference.count)
+            let worst = zip(samples, reference).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThanOrEqual(worst, 1e-6, "\(type(of: source))")
+        }
+    }
+
+    /// `.source` keeps every channel, interleaved, with FFmpeg's channel names.
+    func testSourceChannelsKeepTheLayout() throws {
+        let audio = try AudioDecoder(path: TestMedia.fixture("surround51.mp4"), sampleRate: 48000, chunkSeconds: 0.5,
+                                     channels: .source).readAll()
+        XCTAssertEqual(audio.channels, 6)
+        XCTAssertEqual(audio.channelNames, ["FL", "FR", "FC", "LFE", "BL", "BR"])
+        XCTAssertEqual(audio.samples.count % 6, 0)
+        XCTAssertEqual(audio.duration, 2, accuracy: 0.05)
+    }
+
     /// A 440 Hz tone read through libsndfile keeps its pitch and amplitude in every container.
     func testToneFilesKeepFrequencyAndAmplitude() throws {
         let truth = try TestMedia.truth("tone_440.wav")

@@ -1,6 +1,7 @@
 import CFFmpeg
 
-/// Decodes one audio stream of a media file to mono Float32 at a chosen rate, in chunks.
+/// Decodes one audio stream of a media file to Float32 at a chosen rate, in chunks: mono
+/// (FFmpeg's downmix or the channel mean) or every channel interleaved.
 public final class AudioDecoder: AudioSource {
     public let info: MediaInfo
     public let stream: StreamInfo
@@ -12,12 +13,13 @@ public final class AudioDecoder: AudioSource {
 
     private let file: InputFile
     private let reader: FrameReader
-    private let resampler: MonoResampler
+    private let resampler: AudioResampler
     private var pending: [Float] = []
     private var delivered = 0
     private var finished = false
 
-    public init(path: String, sampleRate: Int = 16000, chunkSeconds: Double = 10, streamIndex: Int? = nil) throws {
+    public init(path: String, sampleRate: Int = 16000, chunkSeconds: Double = 10, streamIndex: Int? = nil,
+                channels: AudioChannels = .ffmpegMono) throws {
         file = try InputFile(path: path)
         info = MediaInfo(file: file)
         let index = try file.streamIndex(of: .audio, preferred: streamIndex)
@@ -28,11 +30,11 @@ public final class AudioDecoder: AudioSource {
         self.sampleRate = sampleRate
         chunkSize = max(1, Int(chunkSeconds * Double(sampleRate)))
         reader = FrameReader(file: file, decoder: try Decoder(file: file, streamIndex: index, threads: 1), streamIndex: index)
-        resampler = MonoResampler(outputRate: sampleRate, path: path)
+        resampler = AudioResampler(outputRate: sampleRate, channels: channels, path: path)
     }
 
     public func next() throws -> AudioBuffer? {
-        while pending.count < chunkSize && !finished {
+        while pending.count < chunkSize * resampler.outputChannels && !finished {
             file.extendDeadline(seconds: 60)
             if try reader.nextFrame() {
                 let frame = reader.frame.pointer
@@ -49,6 +51,7 @@ public final class AudioDecoder: AudioSource {
                 }
             }
         }
-        return takeChunk(from: &pending, size: chunkSize, sampleRate: sampleRate, delivered: &delivered)
+        return takeChunk(from: &pending, size: chunkSize, sampleRate: sampleRate, channels: resampler.outputChannels,
+                         channelNames: resampler.outputChannelNames, delivered: &delivered)
     }
 }

@@ -1,8 +1,8 @@
 import CFFmpeg
 import CSndFile
 
-/// Audio files (WAV, FLAC, Ogg Vorbis, AIFF, …) read by libsndfile, downmixed and
-/// resampled to mono Float32 exactly as `AudioDecoder` does for media files.
+/// Audio files (WAV, FLAC, Ogg Vorbis, AIFF, …) read by libsndfile, mixed and resampled
+/// to Float32 exactly as `AudioDecoder` does for media files.
 public final class SoundFileReader: AudioSource {
     public let sampleRate: Int
     public let chunkSize: Int
@@ -15,13 +15,14 @@ public final class SoundFileReader: AudioSource {
 
     private let path: String
     private var handle: OpaquePointer?
-    private let resampler: MonoResampler
+    private let resampler: AudioResampler
     private var layout = AVChannelLayout()
     private var pending: [Float] = []
     private var delivered = 0
     private var finished = false
 
-    public init(path: String, sampleRate: Int = 16000, chunkSeconds: Double = 10) throws {
+    public init(path: String, sampleRate: Int = 16000, chunkSeconds: Double = 10,
+                channels: AudioChannels = .ffmpegMono) throws {
         try InputFile.requireRegularFile(path)
         self.path = path
         var info = SF_INFO()
@@ -42,7 +43,7 @@ public final class SoundFileReader: AudioSource {
         formatInfo.format = info.format & Int32(SF_FORMAT_TYPEMASK)
         sf_command(opened, Int32(SFC_GET_FORMAT_INFO), &formatInfo, Int32(MemoryLayout<SF_FORMAT_INFO>.size))
         format = formatInfo.name.map { String(cString: $0) } ?? "unknown"
-        resampler = MonoResampler(outputRate: sampleRate, path: path)
+        resampler = AudioResampler(outputRate: sampleRate, channels: channels, path: path)
         av_channel_layout_default(&layout, info.channels)
     }
 
@@ -62,7 +63,7 @@ public final class SoundFileReader: AudioSource {
     public func next() throws -> AudioBuffer? {
         let framesPerRead = 8192
         var interleaved = [Float](repeating: 0, count: framesPerRead * fileChannels)
-        while pending.count < chunkSize && !finished {
+        while pending.count < chunkSize * resampler.outputChannels && !finished {
             let got = interleaved.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(framesPerRead)) }
             if got > 0 {
                 try interleaved.withUnsafeBufferPointer { buffer in
@@ -78,6 +79,7 @@ public final class SoundFileReader: AudioSource {
                 finished = true
             }
         }
-        return takeChunk(from: &pending, size: chunkSize, sampleRate: sampleRate, delivered: &delivered)
+        return takeChunk(from: &pending, size: chunkSize, sampleRate: sampleRate, channels: resampler.outputChannels,
+                         channelNames: resampler.outputChannelNames, delivered: &delivered)
     }
 }
