@@ -79,6 +79,10 @@ public final class Catalog {
                 try db.execute(sql: "INSERT INTO tags (title_id, modality, label, score, share) VALUES (?, ?, ?, ?, ?)",
                                arguments: [analysis.titleId, Modality.visual.rawValue, tag.label, Double(tag.score), Double(tag.share)])
             }
+            for tag in analysis.tags.audio {
+                try db.execute(sql: "INSERT INTO tags (title_id, modality, label, score, share) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [analysis.titleId, Modality.audio.rawValue, tag.label, Double(tag.score), tag.share])
+            }
             for (modality, vector) in analysis.embeddings.byModality {
                 try db.execute(sql: "INSERT INTO embeddings (title_id, modality, dimensions, vector) VALUES (?, ?, ?, ?)",
                                arguments: [analysis.titleId, modality.rawValue, vector.count, Self.blob(vector)])
@@ -156,13 +160,21 @@ public final class Catalog {
 
 /// Which part of a title an embedding describes.
 public enum Modality: String, CaseIterable, Sendable, Codable {
-    case visual
+    case visual, audio
 }
 
 extension TitleAnalysis.Embeddings {
+    public func vector(_ modality: Modality) -> [Float]? {
+        switch modality {
+        case .visual: return visual
+        case .audio: return audio
+        }
+    }
+
     var byModality: [(Modality, [Float])] {
         var result: [(Modality, [Float])] = []
         if let visual { result.append((.visual, visual)) }
+        if let audio { result.append((.audio, audio)) }
         return result
     }
 }

@@ -43,10 +43,10 @@ struct SimilarCommand: ParsableCommand {
             excluded = query
         } else if FileManager.default.fileExists(atPath: query) {
             let analysis = try TitleAnalyzer(models: ModelStore.locate()).analyze(path: query)
-            guard let visual = analysis.embeddings.visual else {
+            guard let computed = analysis.embeddings.vector(modality) else {
                 throw CommandFailure(message: "\(query): no \(modality.rawValue) embedding could be computed.")
             }
-            vector = visual
+            vector = computed
         } else {
             throw CommandFailure(message: "\(query): neither a title in \(catalog) nor a file.")
         }

@@ -12,6 +12,8 @@ public struct TitleAnalysis: Codable, Sendable {
     public var media: MediaInfo
     public var models: [ModelRecord]
     public var tags: Tags
+    /// EBU R128 figures of the first audio stream; nil for a title without audio.
+    public var loudness: LoudnessRecord?
     public var embeddings: Embeddings
     /// Seconds spent per stage, e.g. "decode+visual", "hash", "total".
     public var timings: [String: Double]
@@ -26,6 +28,7 @@ public struct TitleAnalysis: Codable, Sendable {
         self.models = models
         self.tags = tags
         self.embeddings = embeddings
+        loudness = nil
         self.timings = timings
         self.notes = notes
     }
@@ -62,20 +65,48 @@ public struct TitleAnalysis: Codable, Sendable {
         public var visual: [Tag]
         /// Frames the visual model saw.
         public var visualFrames: Int
+        /// MusiCNN's 50 MagnaTagATune tags over 3-second patches, best first; empty without audio.
+        public var audio: [AudioTag] = []
         public init(visual: [Tag], visualFrames: Int) {
             self.visual = visual
             self.visualFrames = visualFrames
         }
-        enum CodingKeys: String, CodingKey { case visual, visualFrames = "visual_frames" }
+        enum CodingKeys: String, CodingKey { case visual, visualFrames = "visual_frames", audio }
+    }
+
+    public struct AudioTag: Codable, Sendable, Equatable {
+        public var label: String
+        /// Mean probability over the patches.
+        public var score: Float
+        /// Share of the patches where the tag's probability is at least 0.5.
+        public var share: Double
+        /// Patches where the tag is active, joined.
+        public var ranges: [TimeRange]
+    }
+
+    public struct LoudnessRecord: Codable, Sendable, Equatable {
+        public var integratedLUFS: Double?
+        public var rangeLU: Double?
+        public var truePeakDBTP: Double?
+        public var silentShare: Double
+        enum CodingKeys: String, CodingKey {
+            case integratedLUFS = "integrated_lufs", rangeLU = "range_lu", truePeakDBTP = "true_peak_dbtp", silentShare = "silent_share"
+        }
     }
 
     public struct Embeddings: Codable, Sendable {
         /// EfficientNet-Lite0 features, weighted by the time each frame stands for, L2-normalised.
         public var visual: [Float]?
-        public init(visual: [Float]?) { self.visual = visual }
+        /// MusiCNN's mid-end map pooled over time (mean and max, 753 + 753), averaged over the
+        /// patches, L2-normalised; nil without audio.
+        public var audio: [Float]?
+        public init(visual: [Float]?, audio: [Float]? = nil) {
+            self.visual = visual
+            self.audio = audio
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", titleId = "title_id", source, media, models, tags, embeddings, timings, notes
+        case schemaVersion = "schema_version", titleId = "title_id", source, media, models, tags, loudness, embeddings, timings, notes
     }
 }

@@ -17,17 +17,20 @@ public final class TitleAnalyzer {
 
     private let models: ModelStore
     private let visualModel: EfficientNetLite0
+    private let audioTagger: AudioTagger
     private let options: Options
 
     public init(models: ModelStore, options: Options = Options()) throws {
         self.models = models
         self.options = options
         visualModel = try models.efficientNetLite0()
+        audioTagger = AudioTagger(model: try models.musiCNN())
     }
 
     /// The weights every analysis records, with their sha256.
     public var modelRecords: [TitleAnalysis.ModelRecord] {
-        [models.record(name: "efficientnet_lite0", file: "efficientnet_lite0.safetensors")]
+        [models.record(name: "efficientnet_lite0", file: "efficientnet_lite0.safetensors"),
+         models.record(name: "musicnn_mtt", file: "musicnn_mtt.safetensors")]
     }
 
     /// Identifies the models an analysis comes from: a rerun with other weights redoes the title.
@@ -84,9 +87,19 @@ public final class TitleAnalyzer {
         let visual = tagger.finish()
         if visual.frames == 0 { notes.append("no frame could be decoded for visual tags") }
         timings["decode+visual"] = Date().timeIntervalSince(clock)
+
+        clock = Date()
+        var audio: AudioAnalysis?
+        if info.audioStreams.isEmpty {
+            notes.append("the title has no audio stream: no audio tags, loudness or audio embedding")
+        } else {
+            audio = try audioTagger.analyze(.media(path: path, stream: nil))
+            if let damage = audio?.damage { notes.append(damage) }
+        }
+        timings["audio"] = Date().timeIntervalSince(clock)
         timings["total"] = Date().timeIntervalSince(started)
 
-        return TitleAnalysis(
+        var analysis = TitleAnalysis(
             titleId: titleId ?? Self.titleId(forPath: path),
             source: .init(path: path, sizeBytes: size, sha256: digest),
             media: info,
@@ -95,6 +108,33 @@ public final class TitleAnalyzer {
             embeddings: .init(visual: visual.embedding),
             timings: timings,
             notes: notes)
+        if let audio {
+            analysis.tags.audio = Self.audioTags(audio)
+            let l = audio.loudness
+            analysis.loudness = .init(integratedLUFS: l.integratedLUFS, rangeLU: l.rangeLU, truePeakDBTP: l.truePeakDBTP,
+                                      silentShare: l.silentShare)
+            analysis.embeddings.audio = Self.audioEmbedding(audio)
+        }
+        return analysis
+    }
+
+    static func audioTags(_ audio: AudioAnalysis, threshold: Float = 0.5) -> [TitleAnalysis.AudioTag] {
+        audio.tags.map { tag in
+            let index = audio.labels.firstIndex(of: tag.label) ?? 0
+            let ranges = audio.segments.filter { $0.probabilities[index] >= threshold }
+                .map { TimeRange(start: $0.start, end: $0.end) }
+            return TitleAnalysis.AudioTag(label: tag.label, score: tag.score, share: tag.activeShare,
+                                          ranges: VisualTagger.merge(ranges))
+        }
+    }
+
+    static func audioEmbedding(_ audio: AudioAnalysis) -> [Float]? {
+        guard let first = audio.segments.first else { return nil }
+        var sum = [Double](repeating: 0, count: first.meanPool.count + first.maxPool.count)
+        for segment in audio.segments {
+            for (i, v) in (segment.meanPool + segment.maxPool).enumerated() { sum[i] += Double(v) }
+        }
+        return l2Normalized(sum.map { Float($0 / Double(audio.segments.count)) })
     }
 
     /// Writes `OUT/<title-id>/analysis.json` atomically and returns its path.
