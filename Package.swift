@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MarqueeMedia", targets: ["MarqueeMedia"]),
         .library(name: "MarqueeNN", targets: ["MarqueeNN"]),
         .library(name: "MarqueeModels", targets: ["MarqueeModels"]),
+        .library(name: "MarqueeAnalysis", targets: ["MarqueeAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,22 +32,26 @@ let package = Package(
         .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG"], swiftSettings: nativeCPU),
         .target(name: "MarqueeNN", swiftSettings: nativeCPU),
         .target(name: "MarqueeModels", dependencies: ["MarqueeNN", "MarqueeMedia"], swiftSettings: nativeCPU),
+        .target(name: "MarqueeAnalysis", dependencies: ["MarqueeModels", "MarqueeMedia"], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "marquee",
             dependencies: [
                 "MarqueeMedia",
                 "MarqueeModels",
+                "MarqueeAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCPU
         ),
         .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", exclude: [], swiftSettings: nativeCPU),
 
+        .executableTarget(name: "marquee-bench-shots", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/ShotsBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
         .testTarget(name: "MarqueeModelsTests", dependencies: ["MarqueeModels"], exclude: ["Goldens"]),
+        .testTarget(name: "MarqueeAnalysisTests", dependencies: ["MarqueeAnalysis"]),
         // Runs the built `marquee` executable; `swift build` before `swift test` builds it.
         .testTarget(name: "MarqueeCLITests", dependencies: ["marquee"]),
     ]
