@@ -106,12 +106,30 @@ public func conv3d(out: Tensor, outChannel: Int = 0, in input: Tensor, inChannel
     let plane = outH * outW
     indirectGemm(m: voxels, taps: taps, depth: weights.inChannels, b: weights.matrix, activation: activation,
                  out: out.data + outChannel, ldc: outC, pool: pool) { m0, rows, ind in
+        // Where row m0 is, by division once per tile; the next rows step through x, y, frame.
+        // (The micro-kernel's work per row is small when K is small, as in the temporal
+        // convolutions: integer divisions per row would cost more than the multiplications.)
+        let frame = m0 / plane                    // n * outT + ot
+        let rem = m0 - frame * plane
+        var oy = rem / outW, ox = rem - (rem / outW) * outW
+        var n = frame / outT, ot = frame - n * outT
         for r in 0..<gemmTileRows {
-            let p = m0 + min(r, rows - 1)
-            let frame = p / plane                     // n * outT + ot
-            let rem = p - frame * plane
-            let n = frame / outT, ot = frame - n * outT
-            let oy = rem / outW, ox = rem - oy * outW
+            if r < rows && r > 0 {
+                ox += 1
+                if ox == outW {
+                    ox = 0
+                    oy += 1
+                    if oy == outH {
+                        oy = 0
+                        ot += 1
+                        if ot == outT { ot = 0; n += 1 }
+                    }
+                }
+            } else if r >= rows {
+                // Rows past M repeat the last row's pointers.
+                for tap in 0..<taps { ind[tap * gemmTileRows + r] = ind[tap * gemmTileRows + r - 1] }
+                continue
+            }
             let t0 = ot * stride.t - padding.t
             let y0 = oy * stride.h - padding.h, x0 = ox * stride.w - padding.w
             let video = source + n * inT * inH * inW * inC
