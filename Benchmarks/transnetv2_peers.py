@@ -77,7 +77,7 @@ def run_scenedetect(path):
         "frames": int(frames),
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "scene_starts": [int(s[0].get_frames()) for s in scenes[1:]],
+        "scene_starts": [int(getattr(s[0], "frame_num", None) or s[0].get_frames()) for s in scenes[1:]],
         "scene_count": max(1, len(scenes)),
     }
 

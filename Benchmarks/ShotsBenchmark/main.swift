@@ -209,6 +209,35 @@ if profile {
         print("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
               + String(format: " %8.2f ms  %5.1f%%", 1000 * stageTimes[name]! / Double(rounds), 100 * stageTimes[name]! / total))
     }
+    // The kernels of block 0 (27x48, 100 frames) on their own, with random weights.
+    func time(_ label: String, _ body: () -> Void) {
+        body()
+        let start = now()
+        for _ in 0..<3 { body() }
+        print("  block 0 " + label.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.2f ms", 1000 * (now() - start) / 3))
+    }
+    let frames = Tensor(shape: [1, 100, 27, 48, 3], repeating: 0.5)
+    let a = Tensor(shape: [1, 100, 27, 48, 64], repeating: 0.5)
+    let spatial = Tensor(shape: [1, 100, 27, 48, 128])
+    let cellOut = Tensor(shape: [1, 100, 27, 48, 64])
+    let first = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 128 * 3 * 9), bias: nil, outChannels: 128, inChannels: 3, kernel: Size3(1, 3, 3))
+    let wide = Winograd3x3Weights(oihw: [Float](repeating: 0.01, count: 128 * 64 * 9), bias: nil, outChannels: 128, inChannels: 64)
+    let temporal = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 16 * 32 * 3), bias: nil, outChannels: 16, inChannels: 32, kernel: Size3(3, 1, 1))
+    time("cell 0 spatial, direct 3 -> 128") { conv3d(out: spatial, in: frames, weights: first, padding: Size3(0, 1, 1), pool: pool) }
+    time("cell 1 spatial, winograd 64 -> 128") {
+        winogradConv3x3(out: spatial.reshaped([100, 27, 48, 128]), in: a.reshaped([100, 27, 48, 64]), weights: wide, pool: pool)
+    }
+    time("temporal x4, 32 -> 16 each") {
+        for (b, d) in [1, 2, 4, 8].enumerated() {
+            conv3d(out: cellOut, outChannel: b * 16, in: spatial, inChannel: b * 32, weights: temporal,
+                   dilation: Size3(d, 1, 1), padding: Size3(d, 0, 0), activation: .relu, pool: pool)
+        }
+    }
+    let pooled = Tensor(shape: [100, 13, 24, 64])
+    time("residual add and 2x2 average pool") {
+        add(out: cellOut, cellOut, a, pool: pool)
+        averagePool2d(out: pooled, in: cellOut.reshaped([100, 27, 48, 64]), kernel: 2, stride: 2, pool: pool)
+    }
     print("")
 }
 
