@@ -4,6 +4,7 @@
 #   make test    install what is needed, build, and run the whole test suite
 #   make bench   decode benchmark against FFmpeg (not a test)
 #   make bench-audio   MusiCNN tagging against the TensorFlow reference (not a test)
+#   make bench-shots  `marquee shots` against the PyTorch TransNetV2 reference and PySceneDetect
 
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -18,7 +19,7 @@ APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-d
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out
 
-.PHONY: demo test setup system-packages tools media models build bench bench-efficientnet bench-audio clean
+.PHONY: demo test setup system-packages tools media models build bench bench-efficientnet bench-audio bench-shots clean
 
 demo: setup build
 	@mkdir -p $(OUT)/demo
@@ -86,6 +87,18 @@ bench-audio: setup
 	swift build -c release --product marquee-bench-musicnn
 	.build/release/marquee-bench-musicnn --threads 2 --loudness --python $(MUSICNN_VENV)/bin/python \
 		Media/samples/test.mp4 $(OUT)/bench/audio_10min.m4a
+
+# The peers run in the reference virtualenv (Models/goldens/run.sh transnetv2 makes
+# .venv-goldens); PySceneDetect and OpenCV are added to it when missing. GOLDENS_VENV=path
+# points at another one.
+GOLDENS_VENV ?= .venv-goldens
+bench-shots: setup
+	PYTHON=$(abspath $(PYTHON)) Media/make-fixtures.sh --bench
+	$(GOLDENS_VENV)/bin/python -c "import scenedetect, cv2" 2>/dev/null || \
+		$(GOLDENS_VENV)/bin/python -m pip install -q --disable-pip-version-check scenedetect opencv-python-headless
+	$(SWIFT_RELEASE) --product marquee
+	$(SWIFT_RELEASE) --product marquee-bench-shots
+	.build/release/marquee-bench-shots --venv $(GOLDENS_VENV)
 
 clean:
 	rm -rf .build $(OUT)

@@ -52,6 +52,7 @@ let package = Package(
         .executableTarget(name: "marquee-bench-kernels", dependencies: ["MarqueeNN"], path: "Benchmarks/KernelBenchmark", swiftSettings: nativeCPU),
 
         .executableTarget(name: "marquee-bench-musicnn", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MusiCNNBenchmark", swiftSettings: nativeCPU),
+        .executableTarget(name: "marquee-bench-shots", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/ShotsBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),

