@@ -4,6 +4,7 @@
 #   bash Models/goldens/run.sh                 # every generator in this folder
 #   bash Models/goldens/run.sh efficientnet_lite0
 #   bash Models/goldens/run.sh transnetv2      # needs Media/samples (Media/fetch-samples.sh) and ffmpeg
+#   bash Models/goldens/run.sh minilm          # all-MiniLM-L6-v2: tokenizer ids, embeddings, code points
 #
 # A throwaway virtualenv (default: .venv-goldens at the repository root, gitignored;
 # override with GOLDENS_VENV=/tmp/somewhere) receives the pinned packages of
@@ -27,7 +28,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
 fi
 
 if [ "$#" -eq 0 ]; then
-    set -- efficientnet_lite0 transnetv2
+    set -- efficientnet_lite0 transnetv2 minilm
 fi
 cd "$root"
 for name in "$@"; do
@@ -36,5 +37,5 @@ for name in "$@"; do
         exit 2
     fi
     echo "== goldens: $name"
-    CUDA_VISIBLE_DEVICES="" "$venv/bin/python" "$here/$name.py"
+    HF_HUB_OFFLINE=1 CUDA_VISIBLE_DEVICES="" "$venv/bin/python" "$here/$name.py"
 done
