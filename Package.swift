@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MarqueeMedia", targets: ["MarqueeMedia"]),
         .library(name: "MarqueeNN", targets: ["MarqueeNN"]),
         .library(name: "MarqueeModels", targets: ["MarqueeModels"]),
+        .library(name: "MarqueeAnalysis", targets: ["MarqueeAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,12 +32,14 @@ let package = Package(
         .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG"], swiftSettings: nativeCPU),
         .target(name: "MarqueeNN", swiftSettings: nativeCPU),
         .target(name: "MarqueeModels", dependencies: ["MarqueeNN", "MarqueeMedia"], swiftSettings: nativeCPU),
+        .target(name: "MarqueeAnalysis", dependencies: ["MarqueeModels", "MarqueeMedia"], swiftSettings: nativeCPU),
 
         .executableTarget(
             name: "marquee",
             dependencies: [
                 "MarqueeMedia",
                 "MarqueeModels",
+                "MarqueeAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeCPU
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
         .testTarget(name: "MarqueeModelsTests", dependencies: ["MarqueeModels"], exclude: ["Goldens"]),
+        .testTarget(name: "MarqueeAnalysisTests", dependencies: ["MarqueeAnalysis"], exclude: ["Fixtures"]),
         // Runs the built `marquee` executable; `swift build` before `swift test` builds it.
         .testTarget(name: "MarqueeCLITests", dependencies: ["marquee"]),
     ]

@@ -8,7 +8,7 @@ struct Marquee: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marquee",
         abstract: "Content understanding for streaming catalogs: tags, shots, embeddings and artwork.",
-        subcommands: [ProbeCommand.self, FramesCommand.self, TagImageCommand.self]
+        subcommands: [ProbeCommand.self, FramesCommand.self, TagImageCommand.self, EmbedTextCommand.self, TagTextCommand.self]
     )
 
     static func main() {
