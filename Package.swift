@@ -47,6 +47,7 @@ let package = Package(
         .executableTarget(name: "marquee-bench-decode", dependencies: ["MarqueeMedia"], path: "Benchmarks/DecodeBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-kernels", dependencies: ["MarqueeNN"], path: "Benchmarks/KernelBenchmark", swiftSettings: nativeCPU),
 
+        .executableTarget(name: "marquee-bench-minilm", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MiniLMBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),

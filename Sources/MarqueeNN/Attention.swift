@@ -26,12 +26,15 @@ public func packedSelfAttention(out: Tensor, qkv: Tensor, offsets: [Int], heads:
     let sequences = offsets.count - 1
     guard sequences > 0, total > 0 else { return }
     let longest = zip(offsets, offsets.dropFirst()).map { $1 - $0 }.max() ?? 0
+    let padded = (longest + 15) / 16 * 16
     let work = zip(offsets, offsets.dropFirst()).reduce(0) { $0 + 4 * ($1.1 - $1.0) * ($1.1 - $1.0) * d }
     let q0 = UnsafePointer(qkv.data), o0 = out.data
     let ld = 3 * d
     pool.parallelFor(count: sequences * heads, work: work) { range in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, longest * longest)) { buffer in
+        // Per task: the scores (length rows, 16-padded) and the transposed keys.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(16, (longest + headSize) * padded)) { buffer in
             let scores = buffer.baseAddress!
+            let keys = scores + longest * padded
             for item in range {
                 let s = item / heads, h = item % heads
                 let first = offsets[s], length = offsets[s + 1] - first
@@ -40,29 +43,39 @@ public func packedSelfAttention(out: Tensor, qkv: Tensor, offsets: [Int], heads:
                 let k = q + d, v = q + 2 * d
                 let o = o0 + first * d + h * headSize
                 attentionHead(out: o, ldo: d, q: q, k: k, v: v, ld: ld, length: length, headSize: headSize,
-                              scale: scale, scores: scores)
+                              scale: scale, scores: scores, keys: keys)
             }
         }
     }
 }
 
-/// One head of one sequence: scores (length x length) in `scores`, then the context rows.
+/// One head of one sequence. The keys are first transposed into `keys` (headSize rows of
+/// `stride` = length rounded up to 16, zero past length), so that a row of scores is built
+/// 16 keys at a time with broadcasts of the query and no horizontal sums; `scores` holds
+/// length rows of `stride`.
 @inline(__always)
 func attentionHead(out: UnsafeMutablePointer<Float>, ldo: Int,
                    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
-                   length: Int, headSize: Int, scale: Float, scores: UnsafeMutablePointer<Float>) {
-    let full = headSize / 16 * 16
-    let tail = headSize - full
+                   length: Int, headSize: Int, scale: Float,
+                   scores: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>) {
+    let stride = (length + 15) / 16 * 16
+    for p in 0..<headSize {
+        let row = keys + p * stride
+        for j in 0..<length { row[j] = k[j * ld + p] }
+        for j in length..<stride { row[j] = 0 }
+    }
+    let scaleVector = SIMD16<Float>(repeating: scale)
     for i in 0..<length {
         let qi = q + i * ld
-        let row = scores + i * length
-        for j in 0..<length {
-            let kj = k + j * ld
+        let row = scores + i * stride
+        var j = 0
+        while j < length {
             var acc = SIMD16<Float>.zero
-            var p = 0
-            while p < full { acc = fma16(load16(qi + p), load16(kj + p), acc); p += 16 }
-            if tail > 0 { acc = fma16(loadPartial16(qi + p, tail), loadPartial16(kj + p, tail), acc) }
-            row[j] = acc.sum() * scale
+            for p in 0..<headSize {
+                acc = fma16(SIMD16(repeating: qi[p]), load16(keys + p * stride + j), acc)
+            }
+            store16(acc * scaleVector, row + j)
+            j += 16
         }
         softmaxRow(row, row, length)
         // context_i = sum_j p_ij v_j, 16 columns at a time.
