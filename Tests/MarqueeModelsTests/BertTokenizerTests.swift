@@ -127,3 +127,17 @@ final class BertTokenizerTests: XCTestCase {
         XCTAssert(failures.isEmpty, "\(failures.count) code points differ, e.g.\n" + failures.prefix(ProcessInfo.processInfo.environment["MARQUEE_ALL_FAILURES"] == nil ? 30 : failures.count).joined(separator: "\n"))
     }
 }
+
+final class WordPieceVocabularyErrorTests: XCTestCase {
+    func testAMissingVocabularyFileIsATypedErrorNamingIt() {
+        XCTAssertThrowsError(try WordPieceVocabulary(path: "/no/such/vocab.txt")) { error in
+            XCTAssertEqual(error as? TokenizerError, .unreadableVocabulary(path: "/no/such/vocab.txt", reason: "no such file or not readable"))
+        }
+    }
+
+    func testAVocabularyWithoutTheSpecialTokensIsRefused() {
+        XCTAssertThrowsError(try WordPieceVocabulary(tokens: ["[PAD]", "[CLS]", "[SEP]", "hello"])) { error in
+            XCTAssertEqual(error as? TokenizerError, .missingToken(path: "<vocabulary>", token: "[UNK]"))
+        }
+    }
+}

@@ -64,17 +64,17 @@ public enum Keyphrases {
     /// similarity to those already chosen. Vectors are unit length. Returns indices.
     public static func maximalMarginalRelevance(document: [Float], candidates: [[Float]], count: Int,
                                                 diversity: Float = 0.5) -> [Int] {
-        guard !candidates.isEmpty, count > 0 else { return [] }
         let relevance = candidates.map { TextEncoder.dot($0, document) }
-        var chosen = [relevance.indices.max { relevance[$0] < relevance[$1] }!]
+        guard count > 0, let best = relevance.indices.max(by: { relevance[$0] < relevance[$1] }) else { return [] }
+        var chosen = [best]
         var closest = candidates.map { TextEncoder.dot($0, candidates[chosen[0]]) }
         var remaining = Set(candidates.indices).subtracting(chosen)
         while chosen.count < min(count, candidates.count) {
-            let next = remaining.max { a, b in
+            guard let next = remaining.max(by: { a, b in
                 let ma = (1 - diversity) * relevance[a] - diversity * closest[a]
                 let mb = (1 - diversity) * relevance[b] - diversity * closest[b]
                 return ma != mb ? ma < mb : a > b
-            }!
+            }) else { break }
             chosen.append(next)
             remaining.remove(next)
             for i in remaining { closest[i] = max(closest[i], TextEncoder.dot(candidates[i], candidates[next])) }

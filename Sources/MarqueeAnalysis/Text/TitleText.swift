@@ -161,7 +161,7 @@ public struct TitleText: Codable, Equatable, Sendable {
         }
         let english = withCues.filter(isEnglish)
         let pool = english.isEmpty ? withCues : english
-        let chosen = pool.max { $0.cues.count < $1.cues.count }!
+        guard let chosen = pool.max(by: { $0.cues.count < $1.cues.count }) else { return nil }
         if withCues.count > 1 {
             notes.append("Read subtitles from \(chosen.path) (stream \(chosen.streamIndex)\(chosen.language.map { ", \($0)" } ?? "")); "
                 + "\(withCues.count - 1) other track(s) set aside.")

@@ -88,7 +88,7 @@ public struct WordPiece: Sendable {
         bytes.reserveCapacity(word.count * 2)
         for scalar in word {
             starts.append(bytes.count)
-            bytes.append(contentsOf: UTF8.encode(scalar)!)
+            if let encoded = UTF8.encode(scalar) { bytes.append(contentsOf: encoded) }
         }
         starts.append(bytes.count)
         let first = ids.count
