@@ -99,6 +99,14 @@ bench-shots: setup
 	$(SWIFT_RELEASE) --product marquee
 	$(SWIFT_RELEASE) --product marquee-bench-shots
 	.build/release/marquee-bench-shots --venv $(GOLDENS_VENV)
+# make bench-text: MiniLM sentence embedding against sentence-transformers (not a test). The
+# peer runs in the golden generators' virtualenv (GOLDENS_VENV, made by Models/goldens/run.sh).
+.PHONY: bench-text
+GOLDENS_VENV ?= .venv-goldens
+bench-text: models
+	@[ -x "$(GOLDENS_VENV)/bin/python" ] || { echo "error: no $(GOLDENS_VENV): run 'bash Models/goldens/run.sh minilm' (or set GOLDENS_VENV)" >&2; exit 1; }
+	swift build -c release --product marquee-bench-minilm
+	.build/release/marquee-bench-minilm --python $(abspath $(GOLDENS_VENV))/bin/python
 
 clean:
 	rm -rf .build $(OUT)

@@ -53,11 +53,12 @@ let package = Package(
 
         .executableTarget(name: "marquee-bench-musicnn", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MusiCNNBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-shots", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/ShotsBenchmark", swiftSettings: nativeCPU),
+        .executableTarget(name: "marquee-bench-minilm", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MiniLMBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),
         .testTarget(name: "MarqueeModelsTests", dependencies: ["MarqueeModels"], exclude: ["Goldens"]),
-        .testTarget(name: "MarqueeAnalysisTests", dependencies: ["MarqueeAnalysis"]),
+        .testTarget(name: "MarqueeAnalysisTests", dependencies: ["MarqueeAnalysis"], exclude: ["Fixtures"]),
         .testTarget(name: "MarqueeCatalogTests", dependencies: ["MarqueeCatalog"]),
         // Runs the built `marquee` executable; `swift build` before `swift test` builds it.
         .testTarget(name: "MarqueeCLITests", dependencies: ["marquee"]),

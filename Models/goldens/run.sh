@@ -5,6 +5,7 @@
 #   bash Models/goldens/run.sh efficientnet_lite0
 #   bash Models/goldens/run.sh transnetv2      # needs Media/samples (Media/fetch-samples.sh) and ffmpeg
 #   bash Models/goldens/run.sh musicnn_mtt     # TensorFlow; needs Media/samples and ffmpeg
+#   bash Models/goldens/run.sh minilm          # all-MiniLM-L6-v2: tokenizer ids, embeddings, code points
 #
 # A throwaway virtualenv (default: .venv-goldens at the repository root, gitignored;
 # override with GOLDENS_VENV=/tmp/somewhere) receives the pinned packages of
@@ -38,7 +39,7 @@ prepare_venv() {
 }
 
 if [ "$#" -eq 0 ]; then
-    set -- efficientnet_lite0 transnetv2 musicnn_mtt
+    set -- efficientnet_lite0 transnetv2 musicnn_mtt minilm
 fi
 cd "$root"
 for name in "$@"; do
@@ -54,5 +55,5 @@ for name in "$@"; do
         prepare_venv "$venv" "$here/requirements.txt"
     fi
     echo "== goldens: $name"
-    CUDA_VISIBLE_DEVICES="" TF_USE_LEGACY_KERAS=1 "$venv/bin/python" "$here/$name.py"
+    HF_HUB_OFFLINE=1 CUDA_VISIBLE_DEVICES="" TF_USE_LEGACY_KERAS=1 "$venv/bin/python" "$here/$name.py"
 done
