@@ -4,8 +4,10 @@
 // 48x27 RGB (shot detection) and one frame per second to 224 px high (visual models).
 // FFmpeg's is `ffmpeg -threads 2 -i FILE -f null -`: decoding only, no conversion.
 // Each side runs `--runs` times, alternating; the best run of each is compared.
+// Marquee's decoder runs with libavcodec's automatic thread count (cores + 1 frame threads),
+// as `marquee` does, beside the thread that converts frames; `--decoder-threads N` sets it.
 //
-// usage: marquee-bench-decode [--runs N] FILE...
+// usage: marquee-bench-decode [--runs N] [--decoder-threads N] FILE...
 
 import Foundation
 import MarqueeMedia
@@ -31,7 +33,7 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-func measureMarquee(_ path: String) throws -> Measurement {
+@MainActor func measureMarquee(_ path: String) throws -> Measurement {
     let info = try MediaInfo(path: path)
     guard let video = info.videoStreams.first, let width = video.width, let height = video.height else {
         throw MediaError(path: path, reason: .noStream(.video))
@@ -43,7 +45,7 @@ func measureMarquee(_ path: String) throws -> Measurement {
     let decoder = try VideoDecoder(path: path, requests: [
         FrameRequest(size: FrameSize(width: 48, height: 27), selection: .everyFrame),
         FrameRequest(size: FrameSize(width: modelWidth, height: modelHeight), selection: .every(seconds: 1)),
-    ], threads: 2)
+    ], threads: decoderThreads)
     var frames = 0
     while try decoder.next() != nil { frames += 1 }
     return Measurement(frames: frames, seconds: now() - start, cpuSeconds: cpuTime(RUSAGE_SELF) - cpuStart)
@@ -73,8 +75,13 @@ if let flag = arguments.firstIndex(of: "--runs"), flag + 1 < arguments.count, le
     runs = max(1, n)
     arguments.removeSubrange(flag...(flag + 1))
 }
+var decoderThreads = 0
+if let flag = arguments.firstIndex(of: "--decoder-threads"), flag + 1 < arguments.count, let n = Int(arguments[flag + 1]) {
+    decoderThreads = max(0, n)
+    arguments.removeSubrange(flag...(flag + 1))
+}
 if arguments.isEmpty {
-    FileHandle.standardError.write(Data("usage: marquee-bench-decode [--runs N] FILE...\n".utf8))
+    FileHandle.standardError.write(Data("usage: marquee-bench-decode [--runs N] [--decoder-threads N] FILE...\n".utf8))
     exit(2)
 }
 
