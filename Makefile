@@ -23,14 +23,12 @@ OUT := out
 
 demo: setup build
 	@mkdir -p $(OUT)/demo
-	@for f in Media/samples/*.mp4; do \
-		echo "== $$f"; \
-		.build/release/marquee probe "$$f" > "$(OUT)/demo/$$(basename "$$f" .mp4).probe.json" || exit 1; \
-		.build/release/marquee frames "$$f" --every 1 --width 320 --out "$(OUT)/demo/$$(basename "$$f" .mp4)-frames" || exit 1; \
-	done
+	.build/release/marquee analyze --out $(OUT)/demo Media/samples/*.mp4
+	@echo "== titles most like bigbuckbunny (visual)"
+	.build/release/marquee similar --catalog $(OUT)/demo/catalog.sqlite bigbuckbunny
 	@echo "== visual tags of the sample photos"
 	.build/release/marquee tag-image --top 3 Media/samples/*.png Media/samples/*.jpg
-	@echo "Media info and frames are in $(OUT)/demo/."
+	@echo "Analyses and the catalog are in $(OUT)/demo/."
 
 test: setup
 	$(SWIFT_RELEASE) --build-tests
