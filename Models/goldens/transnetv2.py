@@ -229,10 +229,11 @@ def main():
             files = {}
             for layer, value in layers:
                 value = value.numpy().astype(np.float32)
-                if layer == "sddcnn0":
+                if layer in ("sddcnn0", "sddcnn1"):
+                    # Whole, these are 8 MB and 3.6 MB; the slice covers the padding's end and the first cut.
                     first, end = BLOCK0_TIMES
                     value = np.ascontiguousarray(value[:, :, first:end])
-                    layer = f"sddcnn0.t{first}-{end - 1}"
+                    layer = f"{layer}.t{first}-{end - 1}"
                 np.save(os.path.join(LAYERS, f"{layer}.npy"), value)
                 files[f"{layer}.npy"] = list(value.shape)
             summary["window0"] = {
