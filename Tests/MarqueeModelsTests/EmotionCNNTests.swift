@@ -52,7 +52,7 @@ final class EmotionCNNTests: XCTestCase {
             if !ok { failures.append(name) }
         }
         print(report.joined(separator: "\n"))
-        XCTAssertEqual(report.count, 5, "add_1 … add_4 and conv2d_7")
+        XCTAssertEqual(report.count, 5, "add_1 … add_4 and conv2d_7 (activation_2 has no golden)")
         XCTAssertEqual(failures, [])
     }
 
