@@ -184,3 +184,23 @@ if profile {
     print("Expression CNN stages at batch 64 (ms per batch, up to each named layer):")
     for name in order { print(String(format: "  %-14@ %7.2f ms  %5.1f%%", name, stageTimes[name]! / 20 * 1000, 100 * stageTimes[name]! / total)) }
 }
+
+if profile {
+    // MTCNN on astronaut: the pyramid's resizing and P-Net (each level on all threads here, so
+    // only roughly what detect() spends on them) against the whole detection.
+    let astronaut = images[0]
+    let scales = MTCNN.pyramidScales(shortSide: min(astronaut.width, astronaut.height))
+    let rounds = 20
+    var start = now()
+    var levels: [Tensor] = []
+    for _ in 0..<rounds { levels = scales.map { MTCNN.pyramidLevel(astronaut, scale: $0) } }
+    let resizeTime = (now() - start) / Double(rounds)
+    start = now()
+    for _ in 0..<rounds { for level in levels { _ = detector.pnetOutputs(level) } }
+    let pnetTime = (now() - start) / Double(rounds)
+    start = now()
+    for _ in 0..<rounds { _ = detector.detect(astronaut) }
+    let detectTime = (now() - start) / Double(rounds)
+    print(String(format: "MTCNN on astronaut (%d levels): detect %.1f ms; pyramid resizing %.1f ms, P-Net %.1f ms (all threads per level)",
+                 scales.count, detectTime * 1000, resizeTime * 1000, pnetTime * 1000))
+}
