@@ -1,0 +1,79 @@
+import Foundation
+import MarqueeAnalysis
+import MarqueeMedia
+import MarqueeModels
+import XCTest
+
+/// The flash filter on real decoded frames, fed as the shot detector feeds it: each frame's
+/// probabilities arrive 30 frames after the frame itself was decoded.
+final class FlashFilterTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private func media(_ path: String) throws -> String {
+        let full = Self.root.appendingPathComponent(path).path
+        guard FileManager.default.fileExists(atPath: full) else { throw TestError("\(full) is missing: run `make media` first") }
+        return full
+    }
+
+    private func golden(_ name: String) throws -> [Float] {
+        let url = Self.root.appendingPathComponent("Tests/MarqueeModelsTests/Goldens/transnetv2").appendingPathComponent(name)
+        let data = try Data(contentsOf: url)
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        let body = data.dropFirst(10 + headerLength)
+        return body.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+    }
+
+    private func filteredScenes(_ path: String, single: [Float], manyHot: [Float]) throws -> [Scene] {
+        let decoder = try VideoDecoder(path: path, requests: [FrameRequest(size: ShotDetector.frameSize, selection: .everyFrame)])
+        var filter = FlashFilter(frameBytes: TransNetV2.frameBytes)
+        var segmenter = SceneSegmenter()
+        var scenes: [Scene] = []
+        var predicted = 0
+        func predict(_ frame: Int) {
+            let startBefore = segmenter.currentStart
+            if let scene = segmenter.add(single: single[frame], manyHot: manyHot[frame]), let final = filter.add(scene) {
+                scenes.append(final)
+            }
+            if segmenter.currentStart != startBefore { filter.nextSceneStarts(at: segmenter.currentStart) }
+        }
+        var decoded = 0
+        while let frame = try decoder.next() {
+            guard let image = frame.images[0] else { continue }
+            image.pixels.withUnsafeBufferPointer { filter.record($0) }
+            decoded += 1
+            while predicted < decoded - 30 { predict(predicted); predicted += 1 }
+        }
+        XCTAssertEqual(decoded, single.count, "frames decoded vs probabilities")
+        while predicted < decoded { predict(predicted); predicted += 1 }
+        scenes += filter.finish(segmenter.finish())
+        return scenes
+    }
+
+    private func bounds(_ scenes: [Scene]) -> [[Int]] { scenes.map { [$0.startFrame, $0.endFrame] } }
+
+    /// Media/fixtures/shots.mp4 flashes on frames 260...262 and TransNetV2 puts a boundary at
+    /// 262: the filter joins the two scenes around it and keeps every other boundary.
+    func testTheFixturesFlashBoundaryIsDroppedAndNothingElse() throws {
+        let path = try media("Media/fixtures/shots.mp4")
+        let result = try ShotDetector(model: try ModelStore(folder: Self.root.appendingPathComponent("Models/converted").path).transNetV2())
+            .detect(path: path, keepProbabilities: true)
+        let single = try XCTUnwrap(result.single), manyHot = try XCTUnwrap(result.manyHot)
+        let unfiltered = SceneSegmenter.scenes(single, manyHot: manyHot)
+        let flashIndex = try XCTUnwrap(unfiltered.firstIndex { $0.endFrame == 262 }, "the reference's boundary at the flash")
+
+        let filtered = try filteredScenes(path, single: single, manyHot: manyHot)
+        var expected = bounds(unfiltered)
+        expected[flashIndex] = [unfiltered[flashIndex].startFrame, unfiltered[flashIndex + 1].endFrame]
+        expected.remove(at: flashIndex + 1)
+        XCTAssertEqual(bounds(filtered), expected)
+        XCTAssertEqual(filtered[flashIndex].transition, unfiltered[flashIndex].transition, "the joined scene keeps its opening")
+    }
+
+    /// test.mp4's 108 reference scenes are all real cuts and transitions: none is dropped.
+    func testEveryBoundaryOfTheMusicVideoIsKept() throws {
+        let single = try golden("test.single.npy"), manyHot = try golden("test.many_hot.npy")
+        let filtered = try filteredScenes(try media("Media/samples/test.mp4"), single: single, manyHot: manyHot)
+        XCTAssertEqual(filtered.count, 108)
+        XCTAssertEqual(bounds(filtered), bounds(SceneSegmenter.scenes(single, manyHot: manyHot)))
+    }
+}
