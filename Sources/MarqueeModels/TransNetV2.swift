@@ -61,7 +61,7 @@ public final class TransNetV2 {
     struct Cell {
         var filters: Int
         /// The 1x3x3 spatial convolutions: direct on the 3 colour channels, by Winograd's
-        /// F(2x2, 3x3) (2.25x fewer multiplications) on the wider inputs after the first cell.
+        /// F(4x4, 3x3) (4x fewer multiplications) on the wider inputs after the first cell.
         enum Spatial {
             case direct(Conv3DWeights)
             case winograd(Winograd3x3Weights)
