@@ -51,6 +51,14 @@ let tagger: AudioTagger
 do { tagger = AudioTagger(model: try ModelStore.locate().musiCNN(pool: pool)) } catch { fail("\(error)") }
 
 struct Row { var name: String; var rate: Double }
+
+/// Seconds per model stage, summed over forward passes, in the order the stages first ran.
+final class StageTotals: @unchecked Sendable {
+    var seconds: [(String, Double)] = []
+    func add(_ name: String, _ value: Double) {
+        if let i = seconds.firstIndex(where: { $0.0 == name }) { seconds[i].1 += value } else { seconds.append((name, value)) }
+    }
+}
 print("MusiCNN MTT, \(threads) threads; rates in seconds of audio per second (x real time)")
 for path in files {
     let name = (path as NSString).lastPathComponent
@@ -97,12 +105,9 @@ for path in files {
         }
         if run > 0 { modelOnly = min(modelOnly, now() - start) }
     }
-    var stageSeconds: [(String, Double)] = []
+    let stages = StageTotals()
     if profile {
-        tagger.model.stageTimer = { name, seconds in
-            if let i = stageSeconds.firstIndex(where: { $0.0 == name }) { stageSeconds[i].1 += seconds }
-            else { stageSeconds.append((name, seconds)) }
-        }
+        tagger.model.stageTimer = { name, seconds in stages.add(name, seconds) }
         var first = 0
         while first < patches {
             let count = min(batch, patches - first)
@@ -152,9 +157,9 @@ for path in files {
     _ = line("Marquee log-mel", logMelTime)
     if let loudnessTime { _ = line("Marquee loudness (48 kHz, every channel)", loudnessTime) }
     if profile {
-        let total = stageSeconds.reduce(0) { $0 + $1.1 }
+        let total = stages.seconds.reduce(0) { $0 + $1.1 }
         print("  model stages, ms per patch (one pass, batches of \(batch)):")
-        for (name, seconds) in stageSeconds {
+        for (name, seconds) in stages.seconds {
             print(String(format: "    %-16@ %7.2f ms  %4.1f%%", name as NSString, 1000 * seconds / Double(patches), 100 * seconds / total))
         }
     }

@@ -209,13 +209,7 @@ public final class MusiCNN {
         let n = logMel.shape[0], t = Self.patchFrames, bands = Self.melBands
         precondition(logMel.count == n * t * bands, "MusiCNN input \(logMel.shape), expected [N, \(t), \(bands)]")
         workspace.reset()
-        var stageStart = Self.now()
-        func stage(_ name: String) {
-            guard let stageTimer else { return }
-            let end = Self.now()
-            stageTimer(name, end - stageStart)
-            stageStart = end
-        }
+        let clock = StageClock(stageTimer)
         let x = workspace.tensor([n, t, bands])
         let src = logMel.data, dst = x.data
         for i in 0..<x.count { dst[i] = src[i] * inputScale + inputShift }
@@ -224,13 +218,13 @@ public final class MusiCNN {
         let front = workspace.tensor([n, t, 1, Self.frontEndSize])
         timbralSpectra.compute(x, shape: (n, t, bands), axis: .inner, fft: timbral74.conv.fft,
                                padTop: 3, padBottom: 3, pool: pool)
-        stage("timbral input FFTs")
+        clock.lap("timbral input FFTs")
         for (name, branch, offset) in [("timbral 7x38", timbral74, 0), ("timbral 7x67", timbral77, 204)] {
             let hi = workspace.tensor([n, t, 204]), lo = workspace.tensor([n, t, 204])
             spectralConvolution(max: hi, min: lo, spectra: timbralSpectra, weights: branch.conv,
                                 reduction: .overWidth, pool: pool)
             Self.reluAffine(out: front, channelOffset: offset, max: hi, min: lo, scale: branch.scale, shift: branch.shift)
-            stage(name)
+            clock.lap(name)
         }
         temporalSpectra.compute(x, shape: (n, t, bands), axis: .outer, fft: temporal.conv.fft,
                                 padTop: 0, padBottom: 0, pool: pool)
@@ -238,7 +232,7 @@ public final class MusiCNN {
         spectralConvolution(max: hi, min: lo, spectra: temporalSpectra, weights: temporal.conv,
                             reduction: .overRows, pool: pool)
         Self.reluAffine(out: front, channelOffset: 408, max: hi, min: lo, scale: temporal.scale, shift: temporal.shift)
-        stage("temporal (3)")
+        clock.lap("temporal (3)")
         if let probe {
             probe("timbral", Self.channels(front, 0..<408))
             probe("temporal", Self.channels(front, 408..<561))
@@ -258,7 +252,7 @@ public final class MusiCNN {
         }
 
         // Back end: max and mean over time of concat(front, cnn1, cnn2, cnn3), interleaved.
-        stage("mid end")
+        clock.lap("mid end")
         let maxPool = Tensor(shape: [n, Self.pooledSize])
         let meanPool = Tensor(shape: [n, Self.pooledSize])
         let pooled = workspace.tensor([n, 2 * Self.pooledSize])
@@ -279,16 +273,34 @@ public final class MusiCNN {
         let probabilities = Tensor(shape: [n, Self.tagCount])
         dense(out: probabilities, in: penultimate, weights: classifier, pool: pool)
         sigmoid(out: probabilities, in: probabilities, pool: pool)
-        stage("back end")
+        clock.lap("back end")
         return Output(probabilities: probabilities, penultimate: penultimate, meanPool: meanPool, maxPool: maxPool)
     }
 
     // MARK: Small ops of this network
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    /// Reports the time since the previous lap to the stage timer, if there is one.
+    final class StageClock {
+        let timer: ((String, Double) -> Void)?
+        var last: Double
+
+        init(_ timer: ((String, Double) -> Void)?) {
+            self.timer = timer
+            last = timer == nil ? 0 : Self.now()
+        }
+
+        func lap(_ stage: String) {
+            guard let timer else { return }
+            let now = Self.now()
+            timer(stage, now - last)
+            last = now
+        }
+
+        static func now() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
     }
 
     /// out[row, offset + c] = ReLU(max[row, c]) · scale[c] + shift[c], with min in place of max

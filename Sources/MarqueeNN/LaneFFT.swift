@@ -8,7 +8,8 @@
 // z[j] = x[2j] + i·x[2j+1] with a pre/post pass that separates the even and odd halves
 // (the usual "two for one" packing). The complex transform is iterative decimation in time:
 // its input is written in bit-reversed order by that pass, then radix-2 stages run fused in
-// pairs (one radix-4 pass reads and writes each point once for two stages).
+// pairs (one radix-4 pass reads and writes each point once for two stages; the first pass
+// has only trivial twiddles), complex products as one multiply and one FMA per part.
 //
 // Spectra hold bins 0...m (m + 1 values): bin 0 and bin m are real for a real signal.
 // `inverse` is unnormalized: inverse(forward(x)) = n·x.
@@ -107,7 +108,7 @@ public final class LaneRealFFT: @unchecked Sendable {
             let er = xr + yr, ei = xi - yi
             let dr = xr - yr, di = xi + yi
             let c = SIMD16<Float>(repeating: packCos[k]), s = SIMD16<Float>(repeating: packSin[k])
-            let or = dr * c - di * s, oi = dr * s + di * c
+            let or = (dr * c).addingProduct(di, -s), oi = (dr * s).addingProduct(di, c)
             let r = Int(bitReverse[k])
             outRe[r] = er - oi
             outIm[r] = ei + or
@@ -134,7 +135,26 @@ public final class LaneRealFFT: @unchecked Sendable {
         let sign: Float = inverse ? 1 : -1
         var span = 1
         var twiddleBase = 0
-        // Radix-4 passes: stages `span` and `2 span` at once.
+        // Radix-4 passes: stages `span` and `2 span` at once. The first has no twiddles.
+        if 4 <= m {
+            var i0 = 0
+            while i0 < 2 * m {
+                let i1 = i0 + 2, i2 = i0 + 4, i3 = i0 + 6
+                let a0r = re[i0], a0i = im[i0], a1r = re[i1], a1i = im[i1]
+                let a2r = re[i2], a2i = im[i2], a3r = re[i3], a3i = im[i3]
+                let b0r = a0r + a1r, b0i = a0i + a1i, b1r = a0r - a1r, b1i = a0i - a1i
+                let b2r = a2r + a3r, b2i = a2i + a3i, b3r = a2r - a3r, b3i = a2i - a3i
+                let u3r = inverse ? -b3i : b3i
+                let u3i = inverse ? b3r : -b3r
+                re[i0] = b0r + b2r; im[i0] = b0i + b2i
+                re[i2] = b0r - b2r; im[i2] = b0i - b2i
+                re[i1] = b1r + u3r; im[i1] = b1i + u3i
+                re[i3] = b1r - u3r; im[i3] = b1i - u3i
+                i0 += 8
+            }
+            twiddleBase = 3
+            span = 4
+        }
         while span * 4 <= m {
             let quarter = span
             let tw1 = twiddleBase            // stage span: θ = π j / span
@@ -145,22 +165,24 @@ public final class LaneRealFFT: @unchecked Sendable {
                     let i0 = 2 * (start + j), i1 = i0 + 2 * quarter, i2 = i1 + 2 * quarter, i3 = i2 + 2 * quarter
                     let w1r = SIMD8<Float>(repeating: stageCos[tw1 + j])
                     let w1i = SIMD8<Float>(repeating: sign * stageSin[tw1 + j])
+                    let w1n = SIMD8<Float>(repeating: -sign * stageSin[tw1 + j])
                     let w2r = SIMD8<Float>(repeating: stageCos[tw2 + j])
                     let w2i = SIMD8<Float>(repeating: sign * stageSin[tw2 + j])
+                    let w2n = SIMD8<Float>(repeating: -sign * stageSin[tw2 + j])
                     let a0r = re[i0], a0i = im[i0]
                     let a1r = re[i1], a1i = im[i1]
                     let a2r = re[i2], a2i = im[i2]
                     let a3r = re[i3], a3i = im[i3]
-                    // Stage span: (a0, a1) and (a2, a3) with w1.
-                    let t1r = a1r * w1r - a1i * w1i, t1i = a1r * w1i + a1i * w1r
-                    let t3r = a3r * w1r - a3i * w1i, t3i = a3r * w1i + a3i * w1r
+                    // Stage span: (a0, a1) and (a2, a3) with w1 (complex products as mul + FMA).
+                    let t1r = (a1i * w1n).addingProduct(a1r, w1r), t1i = (a1r * w1i).addingProduct(a1i, w1r)
+                    let t3r = (a3i * w1n).addingProduct(a3r, w1r), t3i = (a3r * w1i).addingProduct(a3i, w1r)
                     let b0r = a0r + t1r, b0i = a0i + t1i
                     let b1r = a0r - t1r, b1i = a0i - t1i
                     let b2r = a2r + t3r, b2i = a2i + t3i
                     let b3r = a2r - t3r, b3i = a2i - t3i
                     // Stage 2 span: (b0, b2) with w2, (b1, b3) with w2 · e^{±iπ/2} = w2 · (±i).
-                    let u2r = b2r * w2r - b2i * w2i, u2i = b2r * w2i + b2i * w2r
-                    let v3r = b3r * w2r - b3i * w2i, v3i = b3r * w2i + b3i * w2r
+                    let u2r = (b2i * w2n).addingProduct(b2r, w2r), u2i = (b2r * w2i).addingProduct(b2i, w2r)
+                    let v3r = (b3i * w2n).addingProduct(b3r, w2r), v3i = (b3r * w2i).addingProduct(b3i, w2r)
                     // Multiply v3 by sign·i: (r, i) → (-sign·i, sign·r).
                     let u3r = inverse ? -v3i : v3i
                     let u3i = inverse ? v3r : -v3r
@@ -180,7 +202,7 @@ public final class LaneRealFFT: @unchecked Sendable {
                 let i0 = 2 * j, i1 = i0 + 2 * span
                 let wr = SIMD8<Float>(repeating: stageCos[twiddleBase + j])
                 let wi = SIMD8<Float>(repeating: sign * stageSin[twiddleBase + j])
-                let tr = re[i1] * wr - im[i1] * wi, ti = re[i1] * wi + im[i1] * wr
+                let tr = (im[i1] * -wi).addingProduct(re[i1], wr), ti = (re[i1] * wi).addingProduct(im[i1], wr)
                 let ar = re[i0], ai = im[i0]
                 re[i0] = ar + tr; im[i0] = ai + ti
                 re[i1] = ar - tr; im[i1] = ai - ti
