@@ -332,20 +332,23 @@ public final class MusiCNN {
     }
 
     /// max[b, offset + c] and mean[b, offset + c] over the time axis of in [N, T, 1, C].
+    /// Rows are read in order (contiguous over channels); the sums run in time order.
     static func poolOverTime(max maxOut: Tensor, mean meanOut: Tensor, channelOffset: Int, in input: Tensor) {
         let frames = input.h, channels = input.c, stride = maxOut.shape[1]
         for b in 0..<input.n {
             let src = input.data + b * frames * channels
-            for c in 0..<channels {
-                var hi = src[c], sum = src[c]
-                for t in 1..<frames {
-                    let v = src[t * channels + c]
-                    hi = max(hi, v)
-                    sum += v
+            let hi = maxOut.data + b * stride + channelOffset
+            let sum = meanOut.data + b * stride + channelOffset
+            hi.update(from: src, count: channels)
+            sum.update(from: src, count: channels)
+            for t in 1..<frames {
+                let row = src + t * channels
+                for c in 0..<channels {
+                    hi[c] = max(hi[c], row[c])
+                    sum[c] += row[c]
                 }
-                maxOut.data[b * stride + channelOffset + c] = hi
-                meanOut.data[b * stride + channelOffset + c] = sum / Float(frames)
             }
+            for c in 0..<channels { sum[c] /= Float(frames) }
         }
     }
 
