@@ -102,8 +102,9 @@ public final class LaneRealFFT: @unchecked Sendable {
     public func inverse(re: UnsafePointer<SIMD16<Float>>, im: UnsafePointer<SIMD16<Float>>,
                         outRe: UnsafeMutablePointer<SIMD16<Float>>, outIm: UnsafeMutablePointer<SIMD16<Float>>) {
         let m = half
-        // Z[k] = Fe + i Fo, Fe = X[k] + conj X[m-k], Fo = (X[k] - conj X[m-k]) e^{+2πik/n}.
-        for k in 0..<m {
+        // Z[k] = Fe + i Fo, Fe = X[k] + conj X[m-k], Fo = (X[k] - conj X[m-k]) e^{+2πik/n};
+        // then Fe and Fo at m - k are their conjugates, so Z[m-k] = conj Fe + i conj Fo.
+        for k in 0...(m / 2) {
             let xr = re[k], xi = im[k], yr = re[m - k], yi = im[m - k]
             let er = xr + yr, ei = xi - yi
             let dr = xr - yr, di = xi + yi
@@ -112,6 +113,11 @@ public final class LaneRealFFT: @unchecked Sendable {
             let r = Int(bitReverse[k])
             outRe[r] = er - oi
             outIm[r] = ei + or
+            if k > 0 && k < m - k {
+                let mirror = Int(bitReverse[m - k])
+                outRe[mirror] = er + oi
+                outIm[mirror] = or - ei
+            }
         }
         complexTransform(re: outRe, im: outIm, inverse: true)
     }
