@@ -2,11 +2,12 @@
 // alone, against the TensorFlow reference (librosa's log-mel and musicnn's graph), in one
 // invocation, with the same thread count. Prints seconds of audio per second and the ratios.
 //
-//   marquee-bench-musicnn [--threads 2] [--python PATH] [--loudness] FILE...
+//   marquee-bench-musicnn [--threads 2] [--python PATH] [--loudness] [--profile] FILE...
 //
 // The reference runs in the golden virtualenv (Models/goldens/run.sh musicnn_mtt makes
 // .venv-goldens-musicnn); Benchmarks/musicnn_peer.py times it and prints JSON. `--loudness`
-// also times the EBU R128 measurement (a second decode of every channel at 48 kHz).
+// also times the EBU R128 measurement (a second decode of every channel at 48 kHz);
+// `--profile` prints the network's time per stage (milliseconds per patch, model only).
 
 import Foundation
 import MarqueeAnalysis
@@ -30,6 +31,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 let threads = Int(option("--threads") ?? "") ?? 2
 let python = option("--python") ?? root.appendingPathComponent(".venv-goldens-musicnn/bin/python").path
 let timeLoudness = flag("--loudness")
+let profile = flag("--profile")
 let files = arguments
 
 func fail(_ message: String) -> Never {
@@ -49,6 +51,14 @@ let tagger: AudioTagger
 do { tagger = AudioTagger(model: try ModelStore.locate().musiCNN(pool: pool)) } catch { fail("\(error)") }
 
 struct Row { var name: String; var rate: Double }
+
+/// Seconds per model stage, summed over forward passes, in the order the stages first ran.
+final class StageTotals: @unchecked Sendable {
+    var seconds: [(String, Double)] = []
+    func add(_ name: String, _ value: Double) {
+        if let i = seconds.firstIndex(where: { $0.0 == name }) { seconds[i].1 += value } else { seconds.append((name, value)) }
+    }
+}
 print("MusiCNN MTT, \(threads) threads; rates in seconds of audio per second (x real time)")
 for path in files {
     let name = (path as NSString).lastPathComponent
@@ -95,6 +105,17 @@ for path in files {
         }
         if run > 0 { modelOnly = min(modelOnly, now() - start) }
     }
+    let stages = StageTotals()
+    if profile {
+        tagger.model.stageTimer = { name, seconds in stages.add(name, seconds) }
+        var first = 0
+        while first < patches {
+            let count = min(batch, patches - first)
+            _ = tagger.model.forward(input.slice(first..<(first + count)))
+            first += count
+        }
+        tagger.model.stageTimer = nil
+    }
 
     var loudnessTime: Double?
     if timeLoudness {
@@ -135,6 +156,13 @@ for path in files {
     _ = line("Marquee decode (16 kHz mono)", decodeTime)
     _ = line("Marquee log-mel", logMelTime)
     if let loudnessTime { _ = line("Marquee loudness (48 kHz, every channel)", loudnessTime) }
+    if profile {
+        let total = stages.seconds.reduce(0) { $0 + $1.1 }
+        print("  model stages, ms per patch (one pass, batches of \(batch)):")
+        for (name, seconds) in stages.seconds {
+            print(String(format: "    %-16@ %7.2f ms  %4.1f%%", name as NSString, 1000 * seconds / Double(patches), 100 * seconds / total))
+        }
+    }
     if let peer, let graph = (peer["graph_seconds"] as? NSNumber)?.doubleValue,
        let logmel = (peer["logmel_seconds"] as? NSNumber)?.doubleValue,
        let decode = (peer["decode_seconds"] as? NSNumber)?.doubleValue {

@@ -108,7 +108,8 @@ public final class LogMel {
             for k in 0..<Self.spectrumBins {
                 // complex128 → complex64, then |z| and the square in Float32, as numpy does.
                 let re = Float(spectrum[2 * k]), im = Float(spectrum[2 * k + 1])
-                let magnitude = Float(hypot(Double(re), Double(im)))
+                // Squares of Float32 values are exact in Double: after rounding to Float32 this is hypot.
+                let magnitude = Float((Double(re) * Double(re) + Double(im) * Double(im)).squareRoot())
                 power[k] = magnitude * magnitude
             }
         })

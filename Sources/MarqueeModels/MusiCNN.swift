@@ -31,8 +31,18 @@
 //
 // The padding is applied after the input batch norm, so it pads with zeros in normalized
 // units; the input norm therefore runs on its own rather than folded into the convolutions.
-// A batch norm followed by a max over frequency is applied after the max: max(a·x + b) is
-// a·max(x) + b for a ≥ 0 and a·min(x) + b for a < 0.
+// A ReLU and batch norm followed by a max over frequency are applied after the max: the ReLU
+// is monotonic, and max(a·x + b) is a·max(x) + b for a ≥ 0 and a·min(x) + b for a < 0.
+//
+// The front end's five convolutions have one input channel and wide kernels, and are 80% of
+// the network's multiply-adds if computed directly; they run through FFTs instead
+// (MarqueeNN/SpectralConvolution.swift), with the max (and min) over frequency fused in:
+//   timbral  FFTs of 128 along frequency of every (padded) time row, shared by both kernels;
+//            per output row, 7 taps of complex products per bin, one inverse FFT per channel.
+//   temporal FFTs of 256 along time of every mel band. The three kernels become one of 153
+//            channels: TensorFlow's "same" pads a kernel of L taps with (L - 1) / 2 zeros
+//            before, so kernels 64 and 32 sit at taps 32 and 48 of a 128-tap kernel padded
+//            by 63, which reads exactly the same inputs.
 
 import Foundation
 import MarqueeNN
@@ -54,11 +64,19 @@ public final class MusiCNN {
         var shift: [Float]
     }
 
+    /// A front-end convolution computed through FFTs, then ReLU, batch norm and a max.
+    struct SpectralBlock {
+        var conv: SpectralConvWeights
+        var scale: [Float]
+        var shift: [Float]
+    }
+
     let inputScale: Float
     let inputShift: Float
-    let timbral74: ConvBlock
-    let timbral77: ConvBlock
-    let temporal: [ConvBlock]  // kernels 128, 64, 32 along time
+    let timbral74: SpectralBlock
+    let timbral77: SpectralBlock
+    /// conv2d_2, conv2d_3, conv2d_4 (128, 64, 32 taps along time) as one 153-channel kernel.
+    let temporal: SpectralBlock
     let midend: [ConvBlock]    // cnn1, cnn2, cnn3
     /// bn_9 folded in.
     let penultimateDense: DenseWeights
@@ -68,6 +86,11 @@ public final class MusiCNN {
     public let labels: [String]
     let pool: ThreadPool
     private let workspace = Workspace()
+    private let timbralSpectra = RowSpectra()
+    private let temporalSpectra = RowSpectra()
+    /// When set, receives the wall-clock seconds of each stage of every forward pass
+    /// ("timbral 7x38", "mid end", …), for profiling.
+    public var stageTimer: ((String, Double) -> Void)?
 
     /// Loads converted weights; every tensor is checked by name and shape, and a file with
     /// tensors the model does not use is refused.
@@ -96,11 +119,40 @@ public final class MusiCNN {
         let input = try batchNorm(0, 1)
         inputScale = input.scale[0]
         inputShift = input.shift[0]
-        timbral74 = try block(0, kernel: Size2(7, 38), in: 1, out: 204, bn: 1)
-        timbral77 = try block(1, kernel: Size2(7, 67), in: 1, out: 204, bn: 2)
-        temporal = try [(2, 128), (3, 64), (4, 32)].map { index, length in
-            try block(index, kernel: Size2(length, 1), in: 1, out: 51, bn: index + 1)
+        let bands = Self.melBands, frames = Self.patchFrames
+        func timbral(_ index: Int, width: Int, bn: Int) throws -> SpectralBlock {
+            let prefix = index == 0 ? "conv2d" : "conv2d_\(index)"
+            let conv = SpectralConvWeights(
+                hwo: try file.floats(prefix + "/kernel", shape: [7, width, 1, 204]),
+                bias: try file.floats(prefix + "/bias", shape: [204]), outChannels: 204,
+                kernel: Size2(7, width), inputWidth: bands, padLeft: 0, outputWidth: bands - width + 1)
+            let (scale, shift) = try batchNorm(bn, 204)
+            return SpectralBlock(conv: conv, scale: scale, shift: shift)
         }
+        timbral74 = try timbral(0, width: 38, bn: 1)
+        timbral77 = try timbral(1, width: 67, bn: 2)
+        // [1, 128, 1, 153]: branch b's kernel of L taps at taps 63 - (L - 1) / 2 ..< +L.
+        let taps = 128, perBranch = 51, merged = 3 * perBranch
+        var temporalKernel = [Float](repeating: 0, count: taps * merged)
+        var temporalBias: [Float] = [], temporalScale: [Float] = [], temporalShift: [Float] = []
+        for (branch, length) in [128, 64, 32].enumerated() {
+            let index = branch + 2
+            let weight = try file.floats("conv2d_\(index)/kernel", shape: [length, 1, 1, perBranch])
+            let first = (taps - 1) / 2 - (length - 1) / 2
+            for j in 0..<length {
+                for c in 0..<perBranch {
+                    temporalKernel[(first + j) * merged + branch * perBranch + c] = weight[j * perBranch + c]
+                }
+            }
+            temporalBias += try file.floats("conv2d_\(index)/bias", shape: [perBranch])
+            let (scale, shift) = try batchNorm(index + 1, perBranch)
+            temporalScale += scale
+            temporalShift += shift
+        }
+        temporal = SpectralBlock(
+            conv: SpectralConvWeights(hwo: temporalKernel, bias: temporalBias, outChannels: merged, kernel: Size2(1, taps),
+                                      inputWidth: frames, padLeft: (taps - 1) / 2, outputWidth: frames),
+            scale: temporalScale, shift: temporalShift)
         midend = try [
             block(5, kernel: Size2(7, 1), in: Self.frontEndSize, out: 64, bn: 6),
             block(6, kernel: Size2(7, 1), in: 64, out: 64, bn: 7),
@@ -157,20 +209,30 @@ public final class MusiCNN {
         let n = logMel.shape[0], t = Self.patchFrames, bands = Self.melBands
         precondition(logMel.count == n * t * bands, "MusiCNN input \(logMel.shape), expected [N, \(t), \(bands)]")
         workspace.reset()
-        let x = workspace.tensor([n, t, bands, 1])
+        let clock = StageClock(stageTimer)
+        let x = workspace.tensor([n, t, bands])
         let src = logMel.data, dst = x.data
         for i in 0..<x.count { dst[i] = src[i] * inputScale + inputShift }
 
         // Front end: every branch writes its pooled [N, 187, C] slice of one 561-wide map.
         let front = workspace.tensor([n, t, 1, Self.frontEndSize])
-        var offset = 0
-        for (branch, padTime) in [(timbral74, true), (timbral77, true)] + temporal.map({ ($0, false) }) {
-            let padding: Padding2D = padTime ? .explicit(top: 3, left: 0, bottom: 3, right: 0) : .same
-            let map = workspace.tensor(branch.conv.outputShape(input: x.shape, padding: padding))
-            conv2d(out: map, in: x, weights: branch.conv, padding: padding, activation: .relu, pool: pool)
-            Self.affineMaxOverWidth(out: front, channelOffset: offset, in: map, scale: branch.scale, shift: branch.shift)
-            offset += branch.conv.outChannels
+        timbralSpectra.compute(x, shape: (n, t, bands), axis: .inner, fft: timbral74.conv.fft,
+                               padTop: 3, padBottom: 3, pool: pool)
+        clock.lap("timbral input FFTs")
+        for (name, branch, offset) in [("timbral 7x38", timbral74, 0), ("timbral 7x67", timbral77, 204)] {
+            let hi = workspace.tensor([n, t, 204]), lo = workspace.tensor([n, t, 204])
+            spectralConvolution(max: hi, min: lo, spectra: timbralSpectra, weights: branch.conv,
+                                reduction: .overWidth, pool: pool)
+            Self.reluAffine(out: front, channelOffset: offset, max: hi, min: lo, scale: branch.scale, shift: branch.shift)
+            clock.lap(name)
         }
+        temporalSpectra.compute(x, shape: (n, t, bands), axis: .outer, fft: temporal.conv.fft,
+                                padTop: 0, padBottom: 0, pool: pool)
+        let hi = workspace.tensor([n, t, 153]), lo = workspace.tensor([n, t, 153])
+        spectralConvolution(max: hi, min: lo, spectra: temporalSpectra, weights: temporal.conv,
+                            reduction: .overRows, pool: pool)
+        Self.reluAffine(out: front, channelOffset: 408, max: hi, min: lo, scale: temporal.scale, shift: temporal.shift)
+        clock.lap("temporal (3)")
         if let probe {
             probe("timbral", Self.channels(front, 0..<408))
             probe("temporal", Self.channels(front, 408..<561))
@@ -190,6 +252,7 @@ public final class MusiCNN {
         }
 
         // Back end: max and mean over time of concat(front, cnn1, cnn2, cnn3), interleaved.
+        clock.lap("mid end")
         let maxPool = Tensor(shape: [n, Self.pooledSize])
         let meanPool = Tensor(shape: [n, Self.pooledSize])
         let pooled = workspace.tensor([n, 2 * Self.pooledSize])
@@ -210,41 +273,48 @@ public final class MusiCNN {
         let probabilities = Tensor(shape: [n, Self.tagCount])
         dense(out: probabilities, in: penultimate, weights: classifier, pool: pool)
         sigmoid(out: probabilities, in: probabilities, pool: pool)
+        clock.lap("back end")
         return Output(probabilities: probabilities, penultimate: penultimate, meanPool: meanPool, maxPool: maxPool)
     }
 
     // MARK: Small ops of this network
 
-    /// out[b, t, 0, offset + c] = max over w of (in[b, t, w, c] · scale[c] + shift[c]).
-    static func affineMaxOverWidth(out: Tensor, channelOffset: Int, in input: Tensor, scale: [Float], shift: [Float]) {
-        let rows = input.n * input.h, width = input.w, channels = input.c
+    /// Reports the time since the previous lap to the stage timer, if there is one.
+    final class StageClock {
+        let timer: ((String, Double) -> Void)?
+        var last: Double
+
+        init(_ timer: ((String, Double) -> Void)?) {
+            self.timer = timer
+            last = timer == nil ? 0 : Self.now()
+        }
+
+        func lap(_ stage: String) {
+            guard let timer else { return }
+            let now = Self.now()
+            timer(stage, now - last)
+            last = now
+        }
+
+        static func now() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+    }
+
+    /// out[row, offset + c] = ReLU(max[row, c]) · scale[c] + shift[c], with min in place of max
+    /// where scale[c] < 0: the batch-normed ReLU of a convolution, maxed over frequency.
+    static func reluAffine(out: Tensor, channelOffset: Int, max maxIn: Tensor, min minIn: Tensor,
+                           scale: [Float], shift: [Float]) {
+        let channels = scale.count, rows = maxIn.count / channels
         let outStride = out.c
         for row in 0..<rows {
-            let src = input.data + row * width * channels
+            let hi = maxIn.data + row * channels, lo = minIn.data + row * channels
             let dst = out.data + row * outStride + channelOffset
-            var c = 0
-            while c + 8 <= channels {
-                var hi = SIMD8<Float>(UnsafeBufferPointer(start: src + c, count: 8))
-                var lo = hi
-                for w in 1..<width {
-                    let v = SIMD8<Float>(UnsafeBufferPointer(start: src + w * channels + c, count: 8))
-                    hi = pointwiseMax(hi, v)
-                    lo = pointwiseMin(lo, v)
-                }
-                for j in 0..<8 {
-                    let s = scale[c + j]
-                    dst[c + j] = (s >= 0 ? hi[j] : lo[j]) * s + shift[c + j]
-                }
-                c += 8
-            }
-            while c < channels {
-                var hi = src[c], lo = src[c]
-                for w in 1..<width {
-                    hi = max(hi, src[w * channels + c])
-                    lo = min(lo, src[w * channels + c])
-                }
-                dst[c] = (scale[c] >= 0 ? hi : lo) * scale[c] + shift[c]
-                c += 1
+            for c in 0..<channels {
+                let s = scale[c]
+                dst[c] = Swift.max(s >= 0 ? hi[c] : lo[c], 0) * s + shift[c]
             }
         }
     }
@@ -262,20 +332,23 @@ public final class MusiCNN {
     }
 
     /// max[b, offset + c] and mean[b, offset + c] over the time axis of in [N, T, 1, C].
+    /// Rows are read in order (contiguous over channels); the sums run in time order.
     static func poolOverTime(max maxOut: Tensor, mean meanOut: Tensor, channelOffset: Int, in input: Tensor) {
         let frames = input.h, channels = input.c, stride = maxOut.shape[1]
         for b in 0..<input.n {
             let src = input.data + b * frames * channels
-            for c in 0..<channels {
-                var hi = src[c], sum = src[c]
-                for t in 1..<frames {
-                    let v = src[t * channels + c]
-                    hi = max(hi, v)
-                    sum += v
+            let hi = maxOut.data + b * stride + channelOffset
+            let sum = meanOut.data + b * stride + channelOffset
+            hi.update(from: src, count: channels)
+            sum.update(from: src, count: channels)
+            for t in 1..<frames {
+                let row = src + t * channels
+                for c in 0..<channels {
+                    hi[c] = max(hi[c], row[c])
+                    sum[c] += row[c]
                 }
-                maxOut.data[b * stride + channelOffset + c] = hi
-                meanOut.data[b * stride + channelOffset + c] = sum / Float(frames)
             }
+            for c in 0..<channels { sum[c] /= Float(frames) }
         }
     }
 

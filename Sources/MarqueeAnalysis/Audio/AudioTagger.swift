@@ -1,7 +1,7 @@
 // Acoustic tags over time: a title's audio → MusiCNN per 3-second patch → a title summary,
 // per-patch segments and features, plus loudness. One pass over the audio for the tags
 // (mono 16 kHz, channel mean) and one for loudness (every channel at 48 kHz); memory stays
-// bounded by a batch of patches, not by the title's length.
+// bounded by a few batches of patches, not by the title's length.
 
 import Foundation
 import MarqueeMedia
@@ -114,28 +114,20 @@ public final class AudioTagger {
         let logMel = try LogMel()
         let patchValues = MusiCNN.patchFrames * LogMel.melBands
         var frames: [Float] = []
-        var segments: [AudioSegment] = []
         var samples = 0
         var padded = false
+        var submitted = 0
+        // The network runs on its own thread while the next batch is decoded, so decoding and
+        // the log-mel (one core) overlap the network (every core).
+        let runner = BatchRunner(model: model)
 
         func run(patches: Int) {
             guard patches > 0 else { return }
             let input = Tensor(shape: [patches, MusiCNN.patchFrames, LogMel.melBands],
                                values: Array(frames[0..<(patches * patchValues)]))
             frames.removeFirst(patches * patchValues)
-            let out = model.forward(input)
-            let hop = Double(LogMel.hopLength) / Double(LogMel.sampleRate)
-            for p in 0..<patches {
-                let index = segments.count
-                let first = index * MusiCNN.patchFrames
-                func row(_ t: Tensor, _ width: Int) -> [Float] { Array(UnsafeBufferPointer(start: t.data + p * width, count: width)) }
-                segments.append(AudioSegment(
-                    start: Double(first) * hop, end: Double(first + MusiCNN.patchFrames) * hop,
-                    probabilities: row(out.probabilities, MusiCNN.tagCount),
-                    penultimate: row(out.penultimate, MusiCNN.penultimateSize),
-                    meanPool: row(out.meanPool, MusiCNN.pooledSize), maxPool: row(out.maxPool, MusiCNN.pooledSize),
-                    padded: padded))
-            }
+            runner.submit(input, padded: padded)
+            submitted += patches
         }
 
         while var chunk = try source.next() {
@@ -151,11 +143,25 @@ public final class AudioTagger {
         }
         if samples > 0 {
             logMel.finish(into: &frames)
-            if segments.isEmpty && frames.count < patchValues {
+            if submitted == 0 && frames.count < patchValues {
                 frames.append(contentsOf: repeatElement(0, count: patchValues - frames.count))
                 padded = true
             }
             run(patches: frames.count / patchValues)
+        }
+        var segments: [AudioSegment] = []
+        let hop = Double(LogMel.hopLength) / Double(LogMel.sampleRate)
+        for (out, patchPadded) in runner.finish() {
+            for p in 0..<out.probabilities.shape[0] {
+                let first = segments.count * MusiCNN.patchFrames
+                func row(_ t: Tensor, _ width: Int) -> [Float] { Array(UnsafeBufferPointer(start: t.data + p * width, count: width)) }
+                segments.append(AudioSegment(
+                    start: Double(first) * hop, end: Double(first + MusiCNN.patchFrames) * hop,
+                    probabilities: row(out.probabilities, MusiCNN.tagCount),
+                    penultimate: row(out.penultimate, MusiCNN.penultimateSize),
+                    meanPool: row(out.meanPool, MusiCNN.pooledSize), maxPool: row(out.maxPool, MusiCNN.pooledSize),
+                    padded: patchPadded))
+            }
         }
         let duration = Double(samples) / Double(LogMel.sampleRate)
         if padded, !segments.isEmpty { segments[0].end = duration }
@@ -182,6 +188,38 @@ public final class AudioTagger {
             return TagScore(label: model.labels[tag], score: Float(sum / n), activeShare: Double(active) / n)
         }
         return scores.sorted { $0.score > $1.score }
+    }
+}
+
+/// Runs MusiCNN batches one after another on a serial queue, in submission order, while the
+/// caller prepares the next. At most `depth` batches are queued or running; `submit` waits
+/// for a slot, so memory stays bounded by a few batches whatever the title's length.
+private final class BatchRunner: @unchecked Sendable {
+    private let model: MusiCNN
+    private let queue = DispatchQueue(label: "marquee.musicnn")
+    private let group = DispatchGroup()
+    private let slots: DispatchSemaphore
+    /// Written on `queue` only; read after `group` has drained.
+    private var outputs: [(MusiCNN.Output, padded: Bool)] = []
+
+    init(model: MusiCNN, depth: Int = 2) {
+        self.model = model
+        slots = DispatchSemaphore(value: depth)
+    }
+
+    func submit(_ input: Tensor, padded: Bool) {
+        slots.wait()
+        queue.async(group: group) {
+            let out = self.model.forward(input)
+            self.outputs.append((out, padded))
+            self.slots.signal()
+        }
+    }
+
+    /// Waits for every submitted batch; their outputs in submission order.
+    func finish() -> [(MusiCNN.Output, padded: Bool)] {
+        group.wait()
+        return outputs
     }
 }
 
