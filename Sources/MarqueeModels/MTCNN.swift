@@ -159,7 +159,7 @@ public final class MTCNN {
                            _ pool: ThreadPool) -> Tensor {
         let out = workspace.tensor(weights.outputShape(input: x.shape))
         conv2d(out: out, in: x, weights: weights, pool: pool)
-        prelu(out: out, in: out, slopes: slopes, pool: pool)
+        preluPeriodic(out: out, in: out, slopes: slopes, pool: pool)
         return out
     }
 
@@ -192,7 +192,7 @@ public final class MTCNN {
         let n = input.n
         let hidden = ws.tensor([n, 128])
         dense(out: hidden, in: x.reshaped([n, 576]), weights: rnet.dense4, pool: pool)
-        prelu(out: hidden, in: hidden, slopes: rnet.prelu4, pool: pool)
+        preluPeriodic(out: hidden, in: hidden, slopes: rnet.prelu4, pool: pool)
         let out = ws.tensor([n, 6])
         dense(out: out, in: hidden, weights: rnet.head, pool: pool)
         return out
@@ -211,7 +211,7 @@ public final class MTCNN {
         let n = input.n
         let hidden = ws.tensor([n, 256])
         dense(out: hidden, in: x.reshaped([n, 1152]), weights: onet.dense5, pool: pool)
-        prelu(out: hidden, in: hidden, slopes: onet.prelu5, pool: pool)
+        preluPeriodic(out: hidden, in: hidden, slopes: onet.prelu5, pool: pool)
         let out = ws.tensor([n, 16])
         dense(out: out, in: hidden, weights: onet.head, pool: pool)
         return out
