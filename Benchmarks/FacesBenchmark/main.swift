@@ -9,6 +9,12 @@
 // The peers run in the reference virtualenvs: --python has facenet-pytorch (run.sh mtcnn adds
 // it to .venv-goldens), --keras-python has TensorFlow and fer (run.sh emotion makes
 // .venv-goldens-emotion). Benchmarks/faces_peers.py times them and prints JSON.
+//
+// facenet-pytorch pins torch<2.3; beside the goldens' torch 2.14 its detect() spends about
+// half its time in adaptive_avg_pool2d (channels-last input, 1.4 s of 2.9 s per 512x512 image
+// in torch's profiler here), so that peer is far slower than on the torch it was made for. For
+// the figure the issue quotes (about 10 images/s), point --python at a virtualenv with
+// torch 2.2 and facenet-pytorch 2.6.0.
 
 import Foundation
 import MarqueeMedia
