@@ -159,7 +159,7 @@ public final class MTCNN {
                            _ pool: ThreadPool) -> Tensor {
         let out = workspace.tensor(weights.outputShape(input: x.shape))
         conv2d(out: out, in: x, weights: weights, pool: pool)
-        prelu(out: out, in: out, slopes: slopes, pool: pool)
+        preluPeriodic(out: out, in: out, slopes: slopes, pool: pool)
         return out
     }
 
@@ -192,7 +192,7 @@ public final class MTCNN {
         let n = input.n
         let hidden = ws.tensor([n, 128])
         dense(out: hidden, in: x.reshaped([n, 576]), weights: rnet.dense4, pool: pool)
-        prelu(out: hidden, in: hidden, slopes: rnet.prelu4, pool: pool)
+        preluPeriodic(out: hidden, in: hidden, slopes: rnet.prelu4, pool: pool)
         let out = ws.tensor([n, 6])
         dense(out: out, in: hidden, weights: rnet.head, pool: pool)
         return out
@@ -211,7 +211,7 @@ public final class MTCNN {
         let n = input.n
         let hidden = ws.tensor([n, 256])
         dense(out: hidden, in: x.reshaped([n, 1152]), weights: onet.dense5, pool: pool)
-        prelu(out: hidden, in: hidden, slopes: onet.prelu5, pool: pool)
+        preluPeriodic(out: hidden, in: hidden, slopes: onet.prelu5, pool: pool)
         let out = ws.tensor([n, 16])
         dense(out: out, in: hidden, weights: onet.head, pool: pool)
         return out
@@ -463,28 +463,31 @@ public final class MTCNN {
 }
 
 /// Summed-area table of an RGB image, for torch's interpolate(mode="area") of any sub-rectangle.
+/// Sums are UInt32 with wrapping arithmetic: a window's sum (at most 255 x its pixels) is exact
+/// modulo 2^32 for any window under 16 million pixels, at 12 bytes per image pixel.
 struct IntegralImage {
     let width: Int, height: Int
     /// (height + 1) x (width + 1) x 3 sums; row 0 and column 0 are zero.
-    private let sums: [Int64]
+    private let sums: [UInt32]
 
     init(_ image: RGBImage) {
         let width = image.width, height = image.height
         self.width = width
         self.height = height
         let stride = (width + 1) * 3
-        var s = [Int64](repeating: 0, count: (height + 1) * stride)
+        var s = [UInt32](repeating: 0, count: (height + 1) * stride)
         image.pixels.withUnsafeBufferPointer { px in
             s.withUnsafeMutableBufferPointer { s in
+                let px = px.baseAddress!, s = s.baseAddress!
                 for y in 0..<height {
-                    var row: (Int64, Int64, Int64) = (0, 0, 0)
+                    var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0
+                    let above = s + y * stride + 3, row = s + (y + 1) * stride + 3
+                    let line = px + y * width * 3
                     for x in 0..<width {
-                        let p = (y * width + x) * 3
-                        row.0 += Int64(px[p]); row.1 += Int64(px[p + 1]); row.2 += Int64(px[p + 2])
-                        let o = (y + 1) * stride + (x + 1) * 3
-                        s[o] = s[o - stride] + row.0
-                        s[o + 1] = s[o + 1 - stride] + row.1
-                        s[o + 2] = s[o + 2 - stride] + row.2
+                        r &+= UInt32(line[3 * x]); g &+= UInt32(line[3 * x + 1]); b &+= UInt32(line[3 * x + 2])
+                        row[3 * x] = above[3 * x] &+ r
+                        row[3 * x + 1] = above[3 * x + 1] &+ g
+                        row[3 * x + 2] = above[3 * x + 2] &+ b
                     }
                 }
             }
@@ -521,7 +524,7 @@ struct IntegralImage {
                     let left = (x + x0) * 3, right = (x + x1) * 3
                     let o = dst + (i * ow + j) * 3
                     for c in 0..<3 {
-                        let sum = s[bottom + right + c] - s[top + right + c] - s[bottom + left + c] + s[top + left + c]
+                        let sum = s[bottom + right + c] &- s[top + right + c] &- s[bottom + left + c] &+ s[top + left + c]
                         o[c] = (Float(sum) / kh / kw - 127.5) * 0.0078125
                     }
                 }
