@@ -5,6 +5,7 @@
 #   make bench   decode benchmark against FFmpeg (not a test)
 #   make bench-audio   MusiCNN tagging against the TensorFlow reference (not a test)
 #   make bench-shots  `marquee shots` against the PyTorch TransNetV2 reference and PySceneDetect
+#   make bench-faces  MTCNN against facenet-pytorch, the expression CNN against fer's Keras model
 
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -105,6 +106,17 @@ bench-text: models
 	@[ -x "$(GOLDENS_VENV)/bin/python" ] || { echo "error: no $(GOLDENS_VENV): run 'bash Models/goldens/run.sh minilm' (or set GOLDENS_VENV)" >&2; exit 1; }
 	swift build -c release --product marquee-bench-minilm
 	.build/release/marquee-bench-minilm --python $(abspath $(GOLDENS_VENV))/bin/python
+
+# make bench-faces: MTCNN against facenet-pytorch (in GOLDENS_VENV, which run.sh mtcnn completes)
+# and the expression CNN against fer's Keras model (in EMOTION_VENV, made by run.sh emotion).
+.PHONY: bench-faces
+EMOTION_VENV ?= .venv-goldens-emotion
+bench-faces: models
+	@$(GOLDENS_VENV)/bin/python -c "import facenet_pytorch" 2>/dev/null || GOLDENS_VENV=$(abspath $(GOLDENS_VENV)) bash Models/goldens/run.sh mtcnn
+	@test -x $(EMOTION_VENV)/bin/python || GOLDENS_EMOTION_VENV=$(abspath $(EMOTION_VENV)) bash Models/goldens/run.sh emotion
+	swift build -c release --product marquee-bench-faces
+	.build/release/marquee-bench-faces --threads 2 --python $(abspath $(GOLDENS_VENV))/bin/python \
+		--keras-python $(abspath $(EMOTION_VENV))/bin/python
 
 clean:
 	rm -rf .build $(OUT)

@@ -130,16 +130,13 @@ public final class MiniLM {
             packedSelfAttention(out: context, qkv: qkv, offsets: offsets, heads: Self.headCount,
                                 headSize: Self.headSize, scale: 1 / Float(Self.headSize).squareRoot(), pool: pool)
             dense(out: attention, in: context, weights: layer.attentionOutput, pool: pool)
-            add(out: attention, attention, x, pool: pool)
-            layerNorm(out: attended, in: attention, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta,
-                      epsilon: Self.layerNormEpsilon, pool: pool)
-            // Feed-forward (GELU), then residual and layer norm.
-            dense(out: hidden, in: attended, weights: layer.intermediate, pool: pool)
-            gelu(out: hidden, in: hidden, pool: pool)
+            layerNorm(out: attended, in: attention, residual: x, gamma: layer.attentionNorm.gamma,
+                      beta: layer.attentionNorm.beta, epsilon: Self.layerNormEpsilon, pool: pool)
+            // Feed-forward (GELU in the GEMM's epilogue), then residual and layer norm.
+            dense(out: hidden, in: attended, weights: layer.intermediate, activation: .gelu, pool: pool)
             dense(out: output, in: hidden, weights: layer.output, pool: pool)
-            add(out: output, output, attended, pool: pool)
-            layerNorm(out: next, in: output, gamma: layer.outputNorm.gamma, beta: layer.outputNorm.beta,
-                      epsilon: Self.layerNormEpsilon, pool: pool)
+            layerNorm(out: next, in: output, residual: attended, gamma: layer.outputNorm.gamma,
+                      beta: layer.outputNorm.beta, epsilon: Self.layerNormEpsilon, pool: pool)
             probe?("encoder.layer.\(index)", next)
             swap(&x, &next)
         }

@@ -8,6 +8,8 @@ public enum Activation: Sendable, Equatable {
     case relu
     /// min(max(x, 0), 6), as in MobileNet/EfficientNet-Lite.
     case relu6
+    /// x * Φ(x) with the exact (erf) Gaussian CDF, as BERT's feed-forward layer uses it.
+    case gelu
 
     @inline(__always)
     func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
@@ -15,6 +17,7 @@ public enum Activation: Sendable, Equatable {
         case .none: return v
         case .relu: return max16(v, .zero)
         case .relu6: return min16(max16(v, .zero), SIMD16(repeating: 6))
+        case .gelu: return gelu16(v)
         }
     }
 
@@ -24,6 +27,7 @@ public enum Activation: Sendable, Equatable {
         case .none: return v
         case .relu: return max(v, 0)
         case .relu6: return min(max(v, 0), 6)
+        case .gelu: return gelu16(SIMD16(repeating: v))[0]
         }
     }
 }
@@ -95,9 +99,12 @@ func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// degree-13 numerator over even degree-8 denominator), within 1e-6 of erff; the benchmark
 /// compares it with a scalar erff loop.
 public func gelu(out: Tensor, in input: Tensor, pool: ThreadPool = .shared) {
-    mapElements(out: out, in: input, pool: pool, costPerElement: 25) { x in
-        0.5 * x * (1 + erf16(x * 0.707_106_781_186_547_5))
-    }
+    mapElements(out: out, in: input, pool: pool, costPerElement: 25, gelu16)
+}
+
+@inline(__always)
+func gelu16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    0.5 * x * (1 + erf16(x * 0.707_106_781_186_547_5))
 }
 
 @inline(__always)

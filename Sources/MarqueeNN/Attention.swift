@@ -52,7 +52,9 @@ public func packedSelfAttention(out: Tensor, qkv: Tensor, offsets: [Int], heads:
 /// One head of one sequence. The keys are first transposed into `keys` (headSize rows of
 /// `stride` = length rounded up to 16, zero past length), so that a row of scores is built
 /// 16 keys at a time with broadcasts of the query and no horizontal sums; `scores` holds
-/// length rows of `stride`.
+/// length rows of `stride`. Both products work on four query rows at once: one chain of
+/// fused multiply-adds per row would wait on its own latency (a sequence is a few dozen
+/// tokens, a head 32 values), four independent chains keep both FMA units busy.
 @inline(__always)
 func attentionHead(out: UnsafeMutablePointer<Float>, ldo: Int,
                    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
@@ -65,32 +67,60 @@ func attentionHead(out: UnsafeMutablePointer<Float>, ldo: Int,
         for j in length..<stride { row[j] = 0 }
     }
     let scaleVector = SIMD16<Float>(repeating: scale)
-    for i in 0..<length {
-        let qi = q + i * ld
+    // Rows past the end repeat the last row and are not stored.
+    var i = 0
+    while i < length {
+        let rows = min(4, length - i)
+        let q0 = q + i * ld, q1 = q + (i + min(1, rows - 1)) * ld
+        let q2 = q + (i + min(2, rows - 1)) * ld, q3 = q + (i + min(3, rows - 1)) * ld
         let row = scores + i * stride
         var j = 0
         while j < length {
-            var acc = SIMD16<Float>.zero
+            var a0 = SIMD16<Float>.zero, a1 = a0, a2 = a0, a3 = a0
             for p in 0..<headSize {
-                acc = fma16(SIMD16(repeating: qi[p]), load16(keys + p * stride + j), acc)
+                let kp = load16(keys + p * stride + j)
+                a0 = fma16(SIMD16(repeating: q0[p]), kp, a0)
+                a1 = fma16(SIMD16(repeating: q1[p]), kp, a1)
+                a2 = fma16(SIMD16(repeating: q2[p]), kp, a2)
+                a3 = fma16(SIMD16(repeating: q3[p]), kp, a3)
             }
-            store16(acc * scaleVector, row + j)
+            store16(a0 * scaleVector, row + j)
+            if rows > 1 { store16(a1 * scaleVector, row + stride + j) }
+            if rows > 2 { store16(a2 * scaleVector, row + 2 * stride + j) }
+            if rows > 3 { store16(a3 * scaleVector, row + 3 * stride + j) }
             j += 16
         }
-        softmaxRow(row, row, length)
+        for r in 0..<rows { softmaxRow(row + r * stride, row + r * stride, length) }
         // context_i = sum_j p_ij v_j, 16 columns at a time.
-        let oi = out + i * ldo
+        let p0 = UnsafePointer(row), p1 = p0 + min(1, rows - 1) * stride
+        let p2 = p0 + min(2, rows - 1) * stride, p3 = p0 + min(3, rows - 1) * stride
+        let o = out + i * ldo
         var c = 0
         while c < headSize {
             let lanes = min(16, headSize - c)
-            var acc = SIMD16<Float>.zero
+            var a0 = SIMD16<Float>.zero, a1 = a0, a2 = a0, a3 = a0
             for j in 0..<length {
                 let vj = v + j * ld + c
-                acc = fma16(SIMD16(repeating: row[j]), lanes == 16 ? load16(vj) : loadPartial16(vj, lanes), acc)
+                let vv = lanes == 16 ? load16(vj) : loadPartial16(vj, lanes)
+                a0 = fma16(SIMD16(repeating: p0[j]), vv, a0)
+                a1 = fma16(SIMD16(repeating: p1[j]), vv, a1)
+                a2 = fma16(SIMD16(repeating: p2[j]), vv, a2)
+                a3 = fma16(SIMD16(repeating: p3[j]), vv, a3)
             }
-            if lanes == 16 { store16(acc, oi + c) } else { storePartial16(acc, oi + c, lanes) }
+            if lanes == 16 {
+                store16(a0, o + c)
+                if rows > 1 { store16(a1, o + ldo + c) }
+                if rows > 2 { store16(a2, o + 2 * ldo + c) }
+                if rows > 3 { store16(a3, o + 3 * ldo + c) }
+            } else {
+                storePartial16(a0, o + c, lanes)
+                if rows > 1 { storePartial16(a1, o + ldo + c, lanes) }
+                if rows > 2 { storePartial16(a2, o + 2 * ldo + c, lanes) }
+                if rows > 3 { storePartial16(a3, o + 3 * ldo + c, lanes) }
+            }
             c += 16
         }
+        i += 4
     }
 }
 

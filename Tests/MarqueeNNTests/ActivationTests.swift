@@ -143,4 +143,19 @@ final class ActivationTests: XCTestCase {
             out.assertGuardsIntact("layerNorm d \(d)")
         }
     }
+
+    func testLayerNormWithResidualNormalizesTheSum() {
+        var rng = TestRandom(seed: 29)
+        for d in [1, 17, 384] {
+            let x = randomTensor([3, d], &rng, scale: 5), skip = randomTensor([3, d], &rng, scale: 5)
+            let gamma = rng.floats(d), beta = rng.floats(d)
+            let summed = Tensor(shape: x.shape, values: zip(x.toArray(), skip.toArray()).map { $0 + $1 })
+            let expected = Tensor(shape: x.shape)
+            layerNorm(out: expected, in: summed, gamma: gamma, beta: beta, epsilon: 1e-5)
+            let out = GuardedTensor(shape: x.shape)
+            layerNorm(out: out.tensor, in: x, residual: skip, gamma: gamma, beta: beta, epsilon: 1e-5)
+            assertClose(out.tensor.toArray(), expected.toArray(), tolerance: 1e-6, "layerNorm + residual d \(d)")
+            out.assertGuardsIntact("layerNorm + residual d \(d)")
+        }
+    }
 }

@@ -21,8 +21,8 @@ final class GemmTests: XCTestCase {
         for m in [1, 5, 6, 7, 13, 50] {
             for k in [1, 15, 16, 17, 33] {
                 for n in [1, 15, 16, 17, 33, 64] {
-                    let act: [Activation] = [.none, .relu, .relu6]
-                    let activation = act[(m + k + n) % 3]
+                    let act: [Activation] = [.none, .relu, .relu6, .gelu]
+                    let activation = act[(m + k + n) % 4]
                     let a = rng.floats(m * k), b = rng.floats(k * n, scale: 4), bias = rng.floats(n)
                     let packed = PackedMatrix(rowMajor: b, rows: k, columns: n, bias: bias)
                     let out = GuardedTensor(shape: [m, n])

@@ -73,5 +73,6 @@ func applyActivation(_ x: Float, _ activation: Activation) -> Float {
     case .none: return x
     case .relu: return max(x, 0)
     case .relu6: return min(max(x, 0), 6)
+    case .gelu: return Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot())))
     }
 }

@@ -1,7 +1,7 @@
 import XCTest
 @testable import MarqueeNN
 
-/// Winograd F(2x2, 3x3) against the direct reference convolution (ConvolutionTests.swift).
+/// Winograd F(4x4, 3x3) against the direct reference convolution (ConvolutionTests.swift).
 final class WinogradTests: XCTestCase {
     private func check(batch: Int = 1, h: Int, w: Int, cin: Int, cout: Int, activation: Activation = .none,
                        seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
@@ -14,7 +14,17 @@ final class WinogradTests: XCTestCase {
         let out = GuardedTensor(shape: [batch, h, w, cout])
         winogradConv3x3(out: out.tensor, in: x, weights: weights, activation: activation, pool: ThreadPool(threadCount: 2))
         let context = "\(batch)x\(h)x\(w)x\(cin)->\(cout) \(activation)"
-        assertClose(out.tensor.toArray(), expected.values, tolerance: 1e-4, context, file: file, line: line)
+        // The transforms regroup the sum and scale its terms (by up to 8 along each axis), so
+        // the rounding error follows the sum of the terms' magnitudes, not the result's size.
+        let magnitudes = referenceConv2d(Tensor(shape: x.shape, values: x.toArray().map(abs)), weight: weight.map(abs),
+                                         bias: bias.map(abs), outChannels: cout, kernel: 3, groups: 1,
+                                         stride: 1, dilation: 1, padding: .symmetric(1)).values
+        let actual = out.tensor.toArray()
+        for i in actual.indices where !(abs(actual[i] - expected.values[i]) <= 1e-5 * magnitudes[i] + 1e-6) {
+            XCTFail("\(context): index \(i) is \(actual[i]), expected \(expected.values[i]) (terms' magnitude \(magnitudes[i]))",
+                    file: file, line: line)
+            break
+        }
         out.assertGuardsIntact(context, file: file, line: line)
     }
 
@@ -37,8 +47,8 @@ final class WinogradTests: XCTestCase {
     }
 
     func testBatchesSpanningSeveralChunksOfTiles() {
-        // 2 x 7 x 12 = 168 tiles: three full chunks of 48 and a partial one.
-        check(batch: 2, h: 13, w: 24, cin: 64, cout: 128, activation: .relu, seed: 2201)
+        // 2 x 4 x 7 = 56 tiles: two full chunks of 24 and a partial one.
+        check(batch: 2, h: 13, w: 26, cin: 64, cout: 128, activation: .relu, seed: 2201)
         check(batch: 5, h: 3, w: 5, cin: 17, cout: 33, seed: 2202)
     }
 }
