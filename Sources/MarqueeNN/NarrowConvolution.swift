@@ -51,6 +51,7 @@ public func narrowConv2d(out: Tensor, in input: Tensor, weights: NarrowConv2DWei
         case .none: return v
         case .relu: return v.replacing(with: 0, where: v .< 0)
         case .relu6: return v.replacing(with: 0, where: v .< 0).replacing(with: 6, where: v .> 6)
+        case .gelu: return gelu16(SIMD16(lowHalf: v, highHalf: .zero)).lowHalf
         }
     }
     weights.weights.withUnsafeBufferPointer { wp in
