@@ -11,7 +11,8 @@ struct ArtworkCommand: ParsableCommand {
         discussion: """
             One decode pass: every frame goes to TransNetV2 for the shots, and a frame every \
             --interval seconds is measured (sharpness, exposure, contrast, colourfulness) and \
-            run through EfficientNet-Lite0 for its features. Black, flat, blurred and faded \
+            run through EfficientNet-Lite0 for its features and through MTCNN and the expression \
+            CNN for its faces. Black, flat, blurred and faded \
             frames, caption cards and frames near transitions are filtered out; the rest are \
             scored and the top --count are picked by maximal marginal relevance, at most \
             --per-shot per shot. Writes OUT/01.png, 02.png, … at full resolution and \
@@ -60,7 +61,8 @@ struct ArtworkCommand: ParsableCommand {
         let candidates: [ArtworkCandidate]
         do {
             let store = ModelStore.locate()
-            let extractor = ArtworkExtractor(shotModel: try store.transNetV2(), visualModel: try store.efficientNetLite0())
+            let extractor = ArtworkExtractor(shotModel: try store.transNetV2(), visualModel: try store.efficientNetLite0(),
+                                             faces: try FaceAnalyzer(models: store))
             var options = ArtworkExtractor.Options()
             options.sampleInterval = interval
             options.selector.count = count
