@@ -99,9 +99,11 @@ struct ArtworkCommand: ParsableCommand {
         var lines = ["\(file): \(result.frames) frames, \(result.shots.count) shots, \(selection.considered) frames sampled, "
             + "\(candidates.count) candidates"]
         for c in candidates {
-            lines.append(String(format: "%3d  %9.3f s  frame %6d  shot %4d  score %.3f  quality %.2f  distinct %.2f  %@",
+            let faces = c.face.map { $0.count == 0 ? "no face" : "\($0.count) face\($0.count == 1 ? "" : "s")"
+                + ($0.expression.map { ", \($0)" } ?? "") } ?? ""
+            lines.append(String(format: "%3d  %9.3f s  frame %6d  shot %4d  score %.3f  quality %.2f  distinct %.2f  %@  %@",
                                 c.rank, c.time, c.frame, c.shot + 1, c.score, c.components.quality,
-                                c.components.distinctiveness, c.file ?? ""))
+                                c.components.distinctiveness, c.file ?? "", faces))
         }
         if !selection.rejected.isEmpty {
             let counts = selection.rejected.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }

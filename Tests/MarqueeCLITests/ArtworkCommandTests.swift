@@ -37,13 +37,14 @@ final class ArtworkCommandTests: XCTestCase {
             XCTAssertEqual(height, 360)
             for key in ["time", "frame", "shot", "score"] { XCTAssertNotNil(candidate[key], key) }
             let components = try XCTUnwrap(candidate["components"] as? [String: Any])
-            for key in ["sharpness", "exposure", "contrast", "colourfulness", "quality", "distinctiveness", "total"] {
+            for key in ["sharpness", "exposure", "contrast", "colourfulness", "quality", "face", "expression", "distinctiveness", "total"] {
                 XCTAssertNotNil(components[key] as? Double, key)
             }
             let quality = try XCTUnwrap(candidate["quality"] as? [String: Any])
             for key in ["sharpness", "mean_luma", "contrast", "colourfulness", "shadow_share", "highlight_share"] {
                 XCTAssertNotNil(quality[key] as? Double, key)
             }
+            XCTAssertNotNil(candidate["faces"] as? [[String: Any]], "faces are listed, possibly none")
             XCTAssertFalse((candidate["reasons"] as? [String] ?? []).isEmpty)
         }
         let written = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("artwork.json"))) as? [String: Any]
