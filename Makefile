@@ -15,7 +15,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 TOOLS_VENV := .venv-tools
 PYTHON := $(TOOLS_VENV)/bin/python
 APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv
+	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv fonts-dejavu-core
 # Release builds compile for this CPU (see Package.swift); tests run optimized.
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out
@@ -120,3 +120,10 @@ bench-faces: models
 
 clean:
 	rm -rf .build $(OUT)
+
+# make bench-artwork: `marquee artwork` against ffmpeg's thumbnail filter on the trap video:
+# how many picks of each fall in a trap (black, fade, dissolve, blur, caption card).
+.PHONY: bench-artwork
+bench-artwork: setup
+	swift build -c release --product marquee
+	$(PYTHON) Benchmarks/ArtworkTraps/compare_thumbnail.py --marquee .build/release/marquee

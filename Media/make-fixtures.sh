@@ -6,7 +6,7 @@
 # decoded frames/samples where it matters) before truth.json is written; the
 # script fails when a fixture does not match its truth.
 #
-# Idempotent: when truth.json exists, records the sha256 of this script, and all
+# Idempotent: when truth.json exists, records the sha256 of this script and make-trap.sh, and all
 # listed files are present, nothing is rebuilt.
 #
 # Usage: Media/make-fixtures.sh [--force] [--bench]
@@ -44,7 +44,8 @@ BITEXACT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata 
 # Single-threaded x264 so the bitstream does not depend on the core count.
 X264=(-c:v libx264 -preset medium -crf 23 -threads 1)
 
-SCRIPT_SHA="$(sha256sum "$SCRIPT" | awk '{ print $1 }')"
+# The trap video is built by make-trap.sh: a change to either script rebuilds the fixtures.
+SCRIPT_SHA="$(cat "$SCRIPT" "$MEDIA_DIR/make-trap.sh" | sha256sum | awk '{ print $1 }')"
 
 truth_up_to_date() {
   [ -f "$TRUTH" ] || return 1
@@ -98,6 +99,11 @@ EOF
   ff -filter_complex_script "$B/shots.graph" -map '[out]' "${X264[@]}" -pix_fmt yuv420p \
      -an "${BITEXACT[@]}" "$B/shots.mp4"
   rm -f "$B/shots.graph"
+
+  # ---------------------------------------------------------------- trap.mp4
+  # Real footage with black frames, fades, a dissolve, blurred stretches and a caption card
+  # at known frames (artwork candidates must avoid them); its truth is checked below.
+  "$MEDIA_DIR/make-trap.sh" "$B"
 
   # ---------------------------------------------------------------- black.mp4
   # 125 frames: 0-49 testsrc2, 50-74 black, 75-124 smptebars with a moving box.
@@ -259,7 +265,7 @@ with open(os.path.join(b, "text.mkv"), "w", encoding="utf-8") as f:
 PY
 
   # ---------------------------------------------------------------- truth
-  "$PYTHON" - "$B" "$SCRIPT_SHA" <<'PY'
+  SAMPLES="$MEDIA_DIR/samples" "$PYTHON" - "$B" "$SCRIPT_SHA" <<'PY'
 import array, html, json, os, re, subprocess, sys
 
 B, SCRIPT_SHA = sys.argv[1], sys.argv[2]
@@ -713,6 +719,56 @@ truth["truncated_faststart.mp4"] = {
 }
 os.remove(full)
 os.remove(os.path.join(B, "full_moov_end.mp4"))
+
+# ------------------------------------------------------------------ trap.mp4
+with open(os.path.join(B, "trap.truth.json"), encoding="utf-8") as f:
+    trap = json.load(f)
+os.remove(os.path.join(B, "trap.truth.json"))
+check_video_basics("trap.mp4", trap)
+small = gray("trap.mp4", 160, 90)
+if check(len(small) == trap["frames"], f"trap.mp4: decoded {len(small)} frames"):
+    tluma = [mean(f) for f in small]
+    tpeak = [max(f) for f in small]
+
+    def sharpness(frame):
+        """Mean absolute horizontal and vertical difference over the middle 100 columns of a
+        160x90 gray frame (the edges of test.mp4's pillarbox bars stay sharp under any blur)."""
+        total = 0
+        for y in range(89):
+            row, below = frame[y * 160:(y + 1) * 160], frame[(y + 1) * 160:(y + 2) * 160]
+            total += sum(abs(row[x + 1] - row[x]) + abs(below[x] - row[x]) for x in range(30, 130))
+        return total / (89 * 100)
+
+    spans = {k: [t for t in trap["traps"] if t["kind"] == k] for k in ("black", "fade", "caption", "dissolve", "blur")}
+    for t in spans["black"]:
+        for i in range(t["start_frame"], t["end_frame"] + 1):
+            check(tpeak[i] <= 4, f"trap.mp4: frame {i} of a black trap is not black")
+    for t in spans["fade"]:
+        s, e = t["start_frame"], t["end_frame"]
+        seq = tluma[s:e + 1]
+        falling = all(a > b for a, b in zip(seq, seq[1:]))
+        rising = all(a < b for a, b in zip(seq, seq[1:]))
+        check(falling or rising, f"trap.mp4: fade {s}-{e} is not monotonic")
+    for t in spans["caption"]:
+        for i in (t["start_frame"], (t["start_frame"] + t["end_frame"]) // 2, t["end_frame"]):
+            counts = [0] * 256
+            for v in small[i]:
+                counts[v] += 1
+            check(max(counts) / len(small[i]) > 0.75, f"trap.mp4: frame {i} of the caption card has no plain background")
+    # A blurred frame against the same source frame, unblurred (scaled the same way).
+    for t in spans["blur"]:
+        seg = next(g for g in trap["segments"] if g["start_frame"] == t["start_frame"])
+        r = run("ffmpeg", "-nostdin", "-v", "error", "-i", os.path.join(os.environ["SAMPLES"], seg["source"]),
+                "-vf", "scale=640:360,scale=160:90:flags=area", "-f", "rawvideo", "-pix_fmt", "gray", "-")
+        source = [r.stdout[k:k + 14400] for k in range(0, len(r.stdout), 14400)]
+        for i in range(t["start_frame"], t["end_frame"] + 1, 15):
+            original = source[seg["source_frames"][0] + i - t["start_frame"]]
+            check(sharpness(small[i]) < 0.5 * sharpness(original), f"trap.mp4: frame {i} of a blur trap is not blurred")
+    for t in spans["dissolve"]:
+        s, e = t["start_frame"], t["end_frame"]
+        steps = [mad(small[i], small[i - 1]) for i in range(s, e + 1)]
+        check(max(steps) < 20, f"trap.mp4: the dissolve {s}-{e} has a cut")
+truth["trap.mp4"] = trap
 
 # ------------------------------------------------------------------ result
 listed = set(truth)

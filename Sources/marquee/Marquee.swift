@@ -9,7 +9,8 @@ struct Marquee: ParsableCommand {
         commandName: "marquee",
         abstract: "Content understanding for streaming catalogs: tags, shots, embeddings and artwork.",
         subcommands: [AnalyzeCommand.self, SimilarCommand.self, ExportCommand.self, ProbeCommand.self, FramesCommand.self,
-                      ShotsCommand.self, TagImageCommand.self, FacesCommand.self, TagAudioCommand.self, EmbedTextCommand.self, TagTextCommand.self]
+                      ShotsCommand.self, TagImageCommand.self, FacesCommand.self, TagAudioCommand.self, EmbedTextCommand.self, TagTextCommand.self,
+                      ArtworkCommand.self]
     )
 
     static func main() {
