@@ -79,6 +79,17 @@ final class VideoDecoderTests: XCTestCase {
         }
     }
 
+    /// test.mp4's keyframes at 17.4 s and 22.92 s: a frame at 21 s is reached by seeking to
+    /// the keyframe 3.6 s before it and decoding forward, not by seeking again and again.
+    func testATimeFarAfterItsKeyframeIsReachedByDecodingForward() throws {
+        let path = try TestMedia.sample("test.mp4")
+        let decoder = try VideoDecoder(path: path, requests: [FrameRequest(size: tiny, selection: .at(times: [21.0]))])
+        let frame = try XCTUnwrap(try decoder.next())
+        XCTAssertEqual(frame.time, 21.0, accuracy: 0.04 + 1e-9)
+        XCTAssertNil(try decoder.next())
+        XCTAssertLessThan(decoder.framesDecoded, 100, "one seek, then about 90 frames forward")
+    }
+
     func testRotatedStreamIsDeliveredInDisplayOrientation() throws {
         let decoder = try VideoDecoder(path: TestMedia.fixture("rotated.mp4"),
                                        requests: [FrameRequest(size: FrameSize(width: 90, height: 160), selection: .everyFrame)])

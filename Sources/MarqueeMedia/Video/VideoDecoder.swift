@@ -67,6 +67,7 @@ public final class VideoDecoder {
     /// Streaming decodes run the decoder on its own thread; seeking ones stay on the caller's.
     private var prefetcher: FramePrefetcher?
     private var seekedIndex = false
+    private var lastSeekTarget: Double?
 
     /// Decoding a title takes longer than the open timeout; reads still may not stall.
     private static let readTimeout = 60.0
@@ -174,11 +175,15 @@ public final class VideoDecoder {
         pendingTimes.compactMap(\.first).min()
     }
 
-    /// Seeks when the target is more than two seconds ahead of (or behind) the decoder.
+    /// Seeks when the target is more than two seconds ahead of (or behind) the decoder, once
+    /// per target: the seek lands on the keyframe before it, which may itself be two seconds
+    /// or more earlier, and from there the decoder reads forward.
     private func seekIfFar(to target: Double) throws {
+        if target == lastSeekTarget { return }
         if let current = lastTime, target >= current, target - current < 2 { return }
         if framesDecoded == 0 && target < 2 { return }
         try reader.seek(toSeconds: max(0, target))
+        lastSeekTarget = target
         seekedIndex = true
     }
 
