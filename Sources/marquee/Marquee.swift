@@ -8,7 +8,7 @@ struct Marquee: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marquee",
         abstract: "Content understanding for streaming catalogs: tags, shots, embeddings and artwork.",
-        subcommands: [AnalyzeCommand.self, SimilarCommand.self, ExportCommand.self, ProbeCommand.self, FramesCommand.self,
+        subcommands: [AnalyzeCommand.self, BatchCommand.self, ReportCommand.self, SimilarCommand.self, ExportCommand.self, ProbeCommand.self, FramesCommand.self,
                       ShotsCommand.self, TagImageCommand.self, TagAudioCommand.self, EmbedTextCommand.self, TagTextCommand.self]
     )
 
