@@ -1,6 +1,6 @@
 # Marquee — one command to run the demo, one to run the tests, on a fresh Debian 12 machine.
 #
-#   make demo    install what is needed, build, and run Marquee on the sample media
+#   make demo    install what is needed, build, batch the sample media into out/ and write out/report.html
 #   make test    install what is needed, build, and run the whole test suite
 #   make bench   decode benchmark against FFmpeg (not a test)
 #   make bench-audio   MusiCNN tagging against the TensorFlow reference (not a test)
@@ -14,7 +14,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 TOOLS_VENV := .venv-tools
 PYTHON := $(TOOLS_VENV)/bin/python
 APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv
+	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv chromium
 # Release builds compile for this CPU (see Package.swift); tests run optimized.
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out
@@ -22,13 +22,14 @@ OUT := out
 .PHONY: demo test setup system-packages tools media models build bench bench-efficientnet bench-audio bench-shots clean
 
 demo: setup build
-	@mkdir -p $(OUT)/demo
-	.build/release/marquee analyze --out $(OUT)/demo Media/samples/*.mp4
-	@echo "== titles most like bigbuckbunny (visual)"
-	.build/release/marquee similar --catalog $(OUT)/demo/catalog.sqlite bigbuckbunny
+	.build/release/marquee batch --out $(OUT) Media/samples
+	.build/release/marquee report $(OUT) >/dev/null
+	@echo "== titles most like bigbuckbunny (fused embedding)"
+	.build/release/marquee similar --catalog $(OUT)/catalog.sqlite bigbuckbunny
 	@echo "== visual tags of the sample photos"
 	.build/release/marquee tag-image --top 3 Media/samples/*.png Media/samples/*.jpg
-	@echo "Analyses and the catalog are in $(OUT)/demo/."
+	@echo "Look at $(OUT)/report.html in a browser (stills, tags, shot timelines, nearest titles);"
+	@echo "each title's analysis.json is in $(OUT)/<title-id>/ and the catalog is $(OUT)/catalog.sqlite."
 
 test: setup
 	$(SWIFT_RELEASE) --build-tests

@@ -44,6 +44,7 @@ final class BatchCommandTests: XCTestCase {
             ["path": media("samples/carphone_pristine.mp4")],
             ["path": media("fixtures/empty.mp4")],
             ["path": media("fixtures/random.mp4")],
+            ["path": media("fixtures/truncated.mp4")],
             ["path": media("fixtures/text.mkv")],
             ["path": media("fixtures/missing-file.mp4")],
         ])
@@ -51,7 +52,7 @@ final class BatchCommandTests: XCTestCase {
         let result = try MarqueeProcess.run(["batch", "--out", out, list], timeout: 900)
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertEqual(try exportedIds(out).sorted(), ["bunny", "carphone-pristine"])
-        for broken in ["empty", "random", "text", "missing-file"] {
+        for broken in ["empty", "random", "truncated", "text", "missing-file"] {
             let line = result.stderr.split(separator: "\n").first { $0.hasPrefix("failed: \(broken): ") }
             XCTAssertNotNil(line, "\(broken) is reported with its reason:\n\(result.stderr)")
             XCTAssertGreaterThan(line.map { $0.count - "failed: \(broken): ".count } ?? 0, 10)
