@@ -109,3 +109,14 @@ bench-text: models
 
 clean:
 	rm -rf .build $(OUT)
+
+# make bench-analyze: `marquee analyze` on test.mp4 and a 10-minute 1080p title with audio and
+# subtitles, against `ffmpeg -threads 2 -f null` and the Python reference pipeline
+# (Benchmarks/reference_pipeline.py in GOLDENS_VENV; its audio part in MUSICNN_VENV).
+.PHONY: bench-analyze
+bench-analyze: setup
+	PYTHON=$(abspath $(PYTHON)) Media/make-fixtures.sh --bench
+	$(SWIFT_RELEASE) --product marquee
+	$(SWIFT_RELEASE) --product marquee-bench-analyze
+	.build/release/marquee-bench-analyze --python $(GOLDENS_VENV)/bin/python --musicnn-python $(MUSICNN_VENV)/bin/python \
+		Media/samples/test.mp4 Media/fixtures/bench_title_10min.mp4
