@@ -108,7 +108,7 @@ public final class Catalog {
                 try db.execute(sql: "INSERT INTO tags (title_id, modality, label, score, share) VALUES (?, ?, ?, ?, ?)",
                                arguments: [analysis.titleId, Modality.text.rawValue, theme.label, Double(theme.score), 1.0])
             }
-            for artwork in analysis.artwork ?? [] {
+            for artwork in analysis.artwork.candidates {
                 try db.execute(sql: "INSERT INTO artwork (title_id, rank, file, time, score) VALUES (?, ?, ?, ?, ?)",
                                arguments: [analysis.titleId, artwork.rank, artwork.file, artwork.time, artwork.score])
             }

@@ -72,7 +72,8 @@ enum ReportPage {
         if let missing = a.fusion?.missing, !missing.isEmpty { facts.append("no " + missing.joined(separator: ", ")) }
         var html = "<section class=\"title\" id=\"title-\(id)\" data-title-id=\"\(id)\"><h2>\(id)</h2>"
         html += "<p class=\"facts\">\(facts.map(escape).joined(separator: " · "))</p>"
-        if let artwork = a.artwork, !artwork.isEmpty {
+        let artwork = a.artwork.candidates
+        if !artwork.isEmpty {
             html += "<h3>Artwork candidates</h3><div class=\"strip\">"
             for art in artwork.sorted(by: { $0.rank < $1.rank }) {
                 html += "<figure><img src=\"\(id)/\(escape(art.file))\" alt=\"artwork \(art.rank)\"><figcaption>#\(art.rank) · "

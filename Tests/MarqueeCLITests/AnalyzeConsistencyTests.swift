@@ -105,7 +105,8 @@ final class AnalyzeConsistencyTests: XCTestCase {
                     "embeddings", "fusion", "timings", "notes"] {
             XCTAssertNotNil(analysis[key], "missing \(key)")
         }
-        XCTAssertTrue(analysis.keys.contains("artwork"), "the artwork placeholder is written (null until the artwork stage runs)")
+        let artwork = try XCTUnwrap(analysis["artwork"] as? [String: Any], "the artwork section is written")
+        XCTAssertEqual(artwork["computed"] as? Bool, false, "not computed until the artwork stage runs")
         let shots = try XCTUnwrap((analysis["shots"] as? [String: Any])?["list"] as? [[String: Any]])
         let samples = try XCTUnwrap(analysis["visual_samples"] as? [[String: Any]])
         let tags = try XCTUnwrap(analysis["tags"] as? [String: Any])

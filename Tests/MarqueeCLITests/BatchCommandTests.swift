@@ -84,9 +84,8 @@ final class BatchCommandTests: XCTestCase {
 
     func testABatchKilledMidwayAndRerunHoldsEveryTitleExactlyOnce() throws {
         let folder = try scratch()
-        let list = try manifest(in: folder, ["carphone_pristine.mp4", "bigbuckbunny.mp4", "bikes.mp4", "test.mp4"].map {
-            ["path": media("samples/\($0)")]
-        })
+        let list = try manifest(in: folder, ["samples/carphone_pristine.mp4", "samples/bigbuckbunny.mp4", "samples/bikes.mp4",
+                                             "fixtures/shots.mp4"].map { ["path": media($0)] })
         let out = folder + "/out"
         let log = folder + "/stderr.log"
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -116,7 +115,7 @@ final class BatchCommandTests: XCTestCase {
         let rerun = try MarqueeProcess.run(["batch", "--out", out, list], timeout: 900)
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
         XCTAssertTrue(rerun.stderr.contains("up to date"), rerun.stderr)
-        XCTAssertEqual(try exportedIds(out), ["bigbuckbunny", "bikes", "carphone-pristine", "test"])
+        XCTAssertEqual(try exportedIds(out), ["bigbuckbunny", "bikes", "carphone-pristine", "shots"])
     }
 
     func testTheReportRendersInChromiumWithEveryTitleAndImage() throws {

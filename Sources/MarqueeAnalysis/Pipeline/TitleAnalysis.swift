@@ -21,9 +21,9 @@ public struct TitleAnalysis: Codable, Sendable {
     /// Small stills of the longest shots, for people to look at (`keyframes/NN.png`).
     public var keyframes: [Keyframe] = []
     public var tags: Tags
-    /// ARTWORK (issue 7): ranked artwork candidates with their PNG files; nil until the
-    /// artwork stage is part of the pipeline.
-    public var artwork: [ArtworkRecord]?
+    /// ARTWORK (issue 7): ranked artwork candidates with their PNG files; `computed` stays
+    /// false until the artwork stage is part of the pipeline.
+    public var artwork = ArtworkSection()
     /// EBU R128 figures of the first audio stream; nil for a title without audio.
     public var loudness: LoudnessRecord?
     public var embeddings: Embeddings
@@ -149,6 +149,16 @@ public struct TitleAnalysis: Codable, Sendable {
         public var file: String
         public var time: Double
         public var shot: Int
+    }
+
+    /// ARTWORK (issue 7): whether the artwork stage ran, and its candidates, best first.
+    public struct ArtworkSection: Codable, Sendable, Equatable {
+        public var computed = false
+        public var candidates: [ArtworkRecord] = []
+        public init(computed: Bool = false, candidates: [ArtworkRecord] = []) {
+            self.computed = computed
+            self.candidates = candidates
+        }
     }
 
     /// ARTWORK (issue 7): one ranked candidate still, as the artwork stage will record it.

@@ -191,7 +191,7 @@ public final class TitleAnalyzer {
         } else if let error = side.textError {
             analysis.notes.append("the title's text could not be read: \(error)")
         }
-        // ARTWORK (issue 7): `analysis.artwork` stays nil until the artwork stage runs in the video pass.
+        // ARTWORK (issue 7): `analysis.artwork` stays not computed until the artwork stage runs in the video pass.
         if let fused = FusedEmbedding.fuse(visual: analysis.embeddings.visual, audio: analysis.embeddings.audio,
                                            text: analysis.embeddings.text) {
             analysis.embeddings.fused = fused.vector
