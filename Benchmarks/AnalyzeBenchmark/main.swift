@@ -52,7 +52,7 @@ func measure(_ command: [String], stdout: String? = nil) -> Measure {
     process.arguments = ["-f", "%e %M", "-o", report] + command
     process.standardInput = FileHandle.nullDevice
     if let stdout {
-        FileManager.default.createFile(atPath: stdout, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: stdout)
     } else {
         process.standardOutput = FileHandle.nullDevice

@@ -88,7 +88,7 @@ final class BatchCommandTests: XCTestCase {
                                              "fixtures/shots.mp4"].map { ["path": media($0)] })
         let out = folder + "/out"
         let log = folder + "/stderr.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()
         process.executableURL = MarqueeProcess.executable
