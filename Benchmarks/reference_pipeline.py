@@ -75,7 +75,7 @@ def shots_part(path, threads):
     model.eval()
     with torch.inference_mode():
         _, single, _ = model.predict_video(path, quiet=True)
-    scenes = TransNetV2.predictions_to_scenes(single, 0.5)
+    scenes = TransNetV2.predictions_to_scenes(single.numpy(), 0.5)
     return {"shots": int(len(scenes)), "shots_seconds": time.perf_counter() - start}
 
 
