@@ -179,7 +179,9 @@ def main():
 
     start = time.perf_counter()
     audio = None
-    if args.musicnn_python:
+    has_audio = bool(subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index",
+                                     "-of", "csv=p=0", args.file], capture_output=True, text=True).stdout.strip())
+    if args.musicnn_python and has_audio:
         audio = subprocess.Popen([args.musicnn_python, os.path.abspath(__file__), "--part", "audio", "--threads",
                                   str(args.threads), args.file], stdout=subprocess.PIPE)
     frames = []
