@@ -1,6 +1,6 @@
 # Marquee — one command to run the demo, one to run the tests, on a fresh Debian 12 machine.
 #
-#   make demo    install what is needed, build, and run Marquee on the sample media
+#   make demo    install what is needed, build, batch the sample media into out/ and write out/report.html
 #   make test    install what is needed, build, and run the whole test suite
 #   make bench   decode benchmark against FFmpeg (not a test)
 #   make bench-audio   MusiCNN tagging against the TensorFlow reference (not a test)
@@ -15,7 +15,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 TOOLS_VENV := .venv-tools
 PYTHON := $(TOOLS_VENV)/bin/python
 APT_PACKAGES := ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv fonts-dejavu-core
+	libswresample-dev libsndfile1-dev libpng-dev libsqlite3-dev pkg-config python3-venv fonts-dejavu-core chromium
 # Release builds compile for this CPU (see Package.swift); tests run optimized.
 SWIFT_RELEASE := swift build -c release -Xswiftc -enable-testing
 OUT := out
@@ -23,13 +23,14 @@ OUT := out
 .PHONY: demo test setup system-packages tools media models build bench bench-efficientnet bench-audio bench-shots clean
 
 demo: setup build
-	@mkdir -p $(OUT)/demo
-	.build/release/marquee analyze --out $(OUT)/demo Media/samples/*.mp4
-	@echo "== titles most like bigbuckbunny (visual)"
-	.build/release/marquee similar --catalog $(OUT)/demo/catalog.sqlite bigbuckbunny
+	.build/release/marquee batch --out $(OUT) Media/samples
+	.build/release/marquee report $(OUT) >/dev/null
+	@echo "== titles most like bigbuckbunny (fused embedding)"
+	.build/release/marquee similar --catalog $(OUT)/catalog.sqlite bigbuckbunny
 	@echo "== visual tags of the sample photos"
 	.build/release/marquee tag-image --top 3 Media/samples/*.png Media/samples/*.jpg
-	@echo "Analyses and the catalog are in $(OUT)/demo/."
+	@echo "Look at $(OUT)/report.html in a browser (stills, tags, shot timelines, nearest titles);"
+	@echo "each title's analysis.json is in $(OUT)/<title-id>/ and the catalog is $(OUT)/catalog.sqlite."
 
 test: setup
 	$(SWIFT_RELEASE) --build-tests
@@ -127,3 +128,14 @@ clean:
 bench-artwork: setup
 	swift build -c release --product marquee
 	$(PYTHON) Benchmarks/ArtworkTraps/compare_thumbnail.py --marquee .build/release/marquee
+
+# make bench-analyze: `marquee analyze` on test.mp4 and a 10-minute 1080p title with audio and
+# subtitles, against `ffmpeg -threads 2 -f null` and the Python reference pipeline
+# (Benchmarks/reference_pipeline.py in GOLDENS_VENV; its audio part in MUSICNN_VENV).
+.PHONY: bench-analyze
+bench-analyze: setup
+	PYTHON=$(abspath $(PYTHON)) Media/make-fixtures.sh --bench
+	$(SWIFT_RELEASE) --product marquee
+	$(SWIFT_RELEASE) --product marquee-bench-analyze
+	.build/release/marquee-bench-analyze --python $(GOLDENS_VENV)/bin/python --musicnn-python $(MUSICNN_VENV)/bin/python \
+		Media/samples/test.mp4 Media/fixtures/bench_title_10min.mp4

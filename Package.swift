@@ -55,6 +55,7 @@ let package = Package(
         .executableTarget(name: "marquee-bench-shots", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/ShotsBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-minilm", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MiniLMBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-faces", dependencies: ["MarqueeModels"], path: "Benchmarks/FacesBenchmark", swiftSettings: nativeCPU),
+        .executableTarget(name: "marquee-bench-analyze", path: "Benchmarks/AnalyzeBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-efficientnet", dependencies: ["MarqueeModels"], path: "Benchmarks/EfficientNetBenchmark", swiftSettings: nativeCPU),
         .testTarget(name: "MarqueeMediaTests", dependencies: ["MarqueeMedia"]),
         .testTarget(name: "MarqueeNNTests", dependencies: ["MarqueeNN"]),

@@ -11,8 +11,10 @@
 #
 # Usage: Media/make-fixtures.sh [--force] [--bench]
 #   --force   rebuild even when truth.json is up to date
-#   --bench   also build bench1080p.mp4 (1920x1080, 24 fps, 60 s); skipped
-#             when the file already exists
+#   --bench   also build bench1080p.mp4 (1920x1080, 24 fps, 60 s) and
+#             bench_title_10min.mp4 (test.mp4 looped to 10 minutes, upscaled to
+#             1920x1080 at 24 fps, its AAC audio, an English mov_text subtitle
+#             track); each skipped when the file already exists
 set -euo pipefail
 
 MEDIA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -814,6 +816,41 @@ build_bench() {
   mv -f "$out.tmp.mp4" "$out"
 }
 
+# A title for the pipeline benchmark: real footage and music (test.mp4, looped), at the size
+# and rate of a film delivery, with a subtitle cue every 5 s.
+build_bench_title() {
+  local out="$FIXTURES/bench_title_10min.mp4"
+  if [ -f "$out" ]; then
+    echo "make-fixtures: bench_title_10min.mp4 present"
+    return
+  fi
+  local source="$MEDIA_DIR/samples/test.mp4"
+  [ -f "$source" ] || die "bench_title_10min.mp4 needs Media/samples/test.mp4 (Media/fetch-samples.sh)"
+  echo "make-fixtures: building bench_title_10min.mp4 (1920x1080, 24 fps, 600 s, audio and subtitles)"
+  local srt="$out.tmp.srt"
+  "$PYTHON" - "$srt" <<'PY'
+import sys
+lines = ["Where were you last night?", "I waited by the river until the lights went out.",
+         "The band played the same song over and over.", "We should leave the city before the storm.",
+         "Nobody listens to the radio any more.", "Dance with me, just one more time.",
+         "The train was late again this morning.", "I found your letter in the old guitar case.",
+         "Turn the music up, I love this part.", "Tomorrow we drive to the coast.",
+         "The crowd was singing louder than the band.", "Keep the camera rolling, this is the shot."]
+with open(sys.argv[1], "w") as f:
+    for i in range(120):
+        start, end = i * 5 + 1, i * 5 + 4
+        f.write(f"{i + 1}\n00:{start // 60:02d}:{start % 60:02d},000 --> 00:{end // 60:02d}:{end % 60:02d},000\n{lines[i % len(lines)]}\n\n")
+PY
+  ff -stream_loop 2 -i "$source" -i "$srt" -map 0:v:0 -map 0:a:0 -map 1:0 -t 600 \
+     -vf "scale=1920:1080:flags=bicubic,fps=24" -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p \
+     -c:a aac -b:a 128k -c:s mov_text -metadata:s:s:0 language=eng "${BITEXACT[@]}" "$out.tmp.mp4"
+  rm -f "$srt"
+  local got
+  got="$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height,r_frame_rate -of csv=p=0 "$out.tmp.mp4")"
+  [ "$got" = "1920,1080,24/1" ] || { rm -f "$out.tmp.mp4"; die "bench_title_10min.mp4: unexpected stream ($got)"; }
+  mv -f "$out.tmp.mp4" "$out"
+}
+
 mkdir -p "$FIXTURES"
 if [ "$FORCE" = 0 ] && truth_up_to_date; then
   echo "make-fixtures: fixtures up to date"
@@ -824,4 +861,5 @@ else
 fi
 if [ "$BENCH" = 1 ]; then
   build_bench
+  build_bench_title
 fi

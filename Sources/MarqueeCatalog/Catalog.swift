@@ -56,6 +56,27 @@ public final class Catalog {
                 t.column("failed", .integer).notNull().defaults(to: 0)
             }
         }
+        // Per-title outcomes of each run (a failing title's reason stays on record) and the
+        // artwork candidates of each title (filled once the artwork stage runs).
+        migrator.registerMigration("v2") { db in
+            try db.create(table: "run_titles") { t in
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("title_id", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("seconds", .double)
+                t.column("finished_at", .datetime).notNull()
+            }
+            try db.create(table: "artwork") { t in
+                t.column("title_id", .text).notNull().references("titles", onDelete: .cascade)
+                t.column("rank", .integer).notNull()
+                t.column("file", .text).notNull()
+                t.column("time", .double).notNull()
+                t.column("score", .double).notNull()
+                t.primaryKey(["title_id", "rank"])
+            }
+        }
         return migrator
     }
 
@@ -82,6 +103,14 @@ public final class Catalog {
             for tag in analysis.tags.audio {
                 try db.execute(sql: "INSERT INTO tags (title_id, modality, label, score, share) VALUES (?, ?, ?, ?, ?)",
                                arguments: [analysis.titleId, Modality.audio.rawValue, tag.label, Double(tag.score), tag.share])
+            }
+            for theme in analysis.tags.text?.themes ?? [] {
+                try db.execute(sql: "INSERT INTO tags (title_id, modality, label, score, share) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [analysis.titleId, Modality.text.rawValue, theme.label, Double(theme.score), 1.0])
+            }
+            for artwork in analysis.artwork.candidates {
+                try db.execute(sql: "INSERT INTO artwork (title_id, rank, file, time, score) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [analysis.titleId, artwork.rank, artwork.file, artwork.time, artwork.score])
             }
             for (modality, vector) in analysis.embeddings.byModality {
                 try db.execute(sql: "INSERT INTO embeddings (title_id, modality, dimensions, vector) VALUES (?, ?, ?, ?)",
@@ -119,7 +148,42 @@ public final class Catalog {
         }
     }
 
+    /// Every stored analysis, by title id.
+    public func analyses() throws -> [TitleAnalysis] {
+        let rows = try read { db in try Data.fetchAll(db, sql: "SELECT analysis_json FROM titles ORDER BY id") }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try rows.map { data in
+            do { return try decoder.decode(TitleAnalysis.self, from: data) } catch {
+                throw AnalysisError(path: path, message: "a stored analysis cannot be read (\(error)); analyse its title again with --force")
+            }
+        }
+    }
+
     // MARK: Runs
+
+    public enum TitleOutcome: String, Sendable { case done, skipped, failed }
+
+    /// Records what became of one title in a run (with the reason when it failed).
+    public func record(run: Int64, titleId: String, path: String, outcome: TitleOutcome, reason: String? = nil,
+                       seconds: Double? = nil) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO run_titles (run_id, title_id, path, status, reason, seconds, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run, titleId, path, outcome.rawValue, reason, seconds, Date()])
+        }
+    }
+
+    /// The titles that failed in a run, with their reasons.
+    public func failures(run: Int64) throws -> [(titleId: String, reason: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT title_id, reason FROM run_titles WHERE run_id = ? AND status = 'failed' ORDER BY rowid",
+                             arguments: [run]).map { row in
+                (titleId: row["title_id"] as String, reason: (row["reason"] as String?) ?? "")
+            }
+        }
+    }
 
     public func beginRun() throws -> Int64 {
         try write { db in
@@ -160,21 +224,20 @@ public final class Catalog {
 
 /// Which part of a title an embedding describes.
 public enum Modality: String, CaseIterable, Sendable, Codable {
-    case visual, audio
+    case fused, visual, audio, text
 }
 
 extension TitleAnalysis.Embeddings {
     public func vector(_ modality: Modality) -> [Float]? {
         switch modality {
+        case .fused: return fused
         case .visual: return visual
         case .audio: return audio
+        case .text: return text
         }
     }
 
     var byModality: [(Modality, [Float])] {
-        var result: [(Modality, [Float])] = []
-        if let visual { result.append((.visual, visual)) }
-        if let audio { result.append((.audio, audio)) }
-        return result
+        Modality.allCases.compactMap { modality in vector(modality).map { (modality, $0) } }
     }
 }

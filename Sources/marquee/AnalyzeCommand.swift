@@ -16,7 +16,7 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String = "out"
 
-    @Option(help: "Seconds between frames given to the visual model.")
+    @Option(help: "Seconds of a shot per frame given to the visual model (at most 3 frames per shot).")
     var sampleEvery: Double = 2
 
     @Flag(help: "Analyse titles again even when the catalog has them from the same source and models.")
@@ -43,23 +43,26 @@ struct AnalyzeCommand: ParsableCommand {
         let run = try catalog.beginRun()
         var failed = 0, succeeded = 0
         for file in files {
+            let titleId = TitleAnalyzer.titleId(forPath: file)
             do {
-                let titleId = TitleAnalyzer.titleId(forPath: file)
                 if !force, try catalog.isCurrent(titleId: titleId, sha256: try SHA256.hex(ofFileAt: file),
                                                  modelsKey: analyzer.modelsKey) {
                     Terminal.write("\(titleId): up to date, skipped\n", to: .standardError)
+                    try catalog.record(run: run, titleId: titleId, path: file, outcome: .skipped)
                     succeeded += 1
                     continue
                 }
                 let analysis = try analyzer.analyze(path: file)
-                let written = try TitleAnalyzer.write(analysis, to: out)
+                let written = try analyzer.write(analysis, to: out)
                 try catalog.store(analysis)
+                try catalog.record(run: run, titleId: titleId, path: file, outcome: .done, seconds: analysis.timings["total"])
                 succeeded += 1
                 let top = analysis.tags.visual.prefix(3).map { "\($0.label) \(String(format: "%.2f", $0.score))" }
                 Terminal.write("\(analysis.titleId): \(top.joined(separator: ", ")) -> \(written)\n", to: .standardError)
                 for note in analysis.notes { Terminal.warning(note) }
             } catch {
                 Terminal.error("\(error)")
+                try? catalog.record(run: run, titleId: titleId, path: file, outcome: .failed, reason: "\(error)")
                 failed += 1
             }
         }

@@ -8,9 +8,9 @@ struct Marquee: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marquee",
         abstract: "Content understanding for streaming catalogs: tags, shots, embeddings and artwork.",
-        subcommands: [AnalyzeCommand.self, SimilarCommand.self, ExportCommand.self, ProbeCommand.self, FramesCommand.self,
-                      ShotsCommand.self, TagImageCommand.self, FacesCommand.self, TagAudioCommand.self, EmbedTextCommand.self, TagTextCommand.self,
-                      ArtworkCommand.self]
+        subcommands: [AnalyzeCommand.self, BatchCommand.self, ReportCommand.self, SimilarCommand.self, ExportCommand.self,
+                      ProbeCommand.self, FramesCommand.self, ShotsCommand.self, TagImageCommand.self, FacesCommand.self,
+                      TagAudioCommand.self, EmbedTextCommand.self, TagTextCommand.self, ArtworkCommand.self]
     )
 
     static func main() {

@@ -17,7 +17,7 @@ struct SimilarCommand: ParsableCommand {
     var k: Int = 10
 
     @Option(help: "Which embedding to compare: \(Modality.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var modality: String = Modality.visual.rawValue
+    var modality: String = Modality.fused.rawValue
 
     @Flag(help: "Print JSON: [{\"title_id\", \"score\"}].")
     var json = false
@@ -72,7 +72,7 @@ struct ExportCommand: ParsableCommand {
     var format: String = "jsonl"
 
     @Option(help: "Which embedding: \(Modality.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var modality: String = Modality.visual.rawValue
+    var modality: String = Modality.fused.rawValue
 
     @Option(help: "Output file (npy also writes OUT.ids.txt).")
     var out: String

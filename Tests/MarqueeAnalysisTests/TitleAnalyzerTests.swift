@@ -18,16 +18,24 @@ final class TitleAnalyzerTests: XCTestCase {
         XCTAssertEqual(TitleAnalyzer.titleId(forPath: "/x/***.mkv"), "title")
     }
 
-    func testBigBuckBunnyGetsVisualTagsAndANormalizedEmbedding() throws {
+    func testBigBuckBunnyGetsVisualTagsFromFramesSampledPerShot() throws {
         let path = Self.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
         let analysis = try analyzer().analyze(path: path)
         XCTAssertEqual(analysis.titleId, "bigbuckbunny")
-        XCTAssertEqual(analysis.tags.visualFrames, 3)  // 0, 2 and 4 s of a 5.3 s title
+        let shots = try XCTUnwrap(analysis.shots)
+        XCTAssertFalse(shots.list.isEmpty)
+        XCTAssertEqual(analysis.tags.visualFrames, analysis.visualSamples.count)
+        // Each sample stands for a part of its shot; together they cover the shots' time.
+        let covered = analysis.visualSamples.reduce(0) { $0 + $1.end - $1.start }
+        let shotTime = shots.list.reduce(0) { $0 + $1.end - $1.start }
+        XCTAssertEqual(covered, shotTime, accuracy: 0.01)
+        for sample in analysis.visualSamples {
+            let shot = shots.list[sample.shot]
+            XCTAssertTrue(sample.frame >= shot.startFrame && sample.frame <= shot.endFrame, "a sample lies in its shot")
+        }
         let embedding = try XCTUnwrap(analysis.embeddings.visual)
         XCTAssertEqual(embedding.count, 1280)
         XCTAssertEqual(embedding.reduce(0) { $0 + Double($1) * Double($1) }, 1, accuracy: 1e-5)
-        let first = try XCTUnwrap(analysis.tags.visual.first)
-        XCTAssertEqual(first.label, "albatross")  // the bird of the 4 s frame, the most confident class
         for tag in analysis.tags.visual {
             XCTAssertTrue((0...1).contains(tag.share))
             for range in tag.ranges { XCTAssertLessThan(range.start, range.end) }
@@ -36,15 +44,33 @@ final class TitleAnalyzerTests: XCTestCase {
         XCTAssertEqual(analysis.models.first?.sha256?.count, 64)
     }
 
+    func testASilentTitleWithoutTextIsFusedFromItsPicturesAlone() throws {
+        let path = Self.root.appendingPathComponent("Media/samples/bikes.mp4").path
+        let analysis = try analyzer().analyze(path: path)
+        XCTAssertNil(analysis.embeddings.audio)
+        XCTAssertNil(analysis.loudness)
+        let fusion = try XCTUnwrap(analysis.fusion)
+        XCTAssertTrue(fusion.missing.contains("audio"))
+        XCTAssertTrue(fusion.present.contains("visual"))
+        let fused = try XCTUnwrap(analysis.embeddings.fused)
+        XCTAssertTrue(fused[1280..<(1280 + 1506)].allSatisfy { $0 == 0 })
+        XCTAssertEqual(fused.reduce(0) { $0 + Double($1) * Double($1) }, 1, accuracy: 1e-5)
+        XCTAssertTrue(analysis.notes.contains { $0.contains("no audio stream") })
+    }
+
     func testAnalysisIsWrittenAtomicallyUnderTheTitleId() throws {
         let path = Self.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-analysis-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let analysis = try analyzer().analyze(path: path)
-        let written = try TitleAnalyzer.write(analysis, to: out.path)
+        let analyzer = try analyzer()
+        let analysis = try analyzer.analyze(path: path)
+        let written = try analyzer.write(analysis, to: out.path)
         XCTAssertEqual(written, out.appendingPathComponent("bigbuckbunny/analysis.json").path)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("bigbuckbunny").path),
-                       ["analysis.json"], "no temporary file is left behind")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("bigbuckbunny").path).sorted(),
+                       ["analysis.json", "keyframes"], "no temporary file is left behind")
+        let stills = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("bigbuckbunny/keyframes").path).sorted()
+        XCTAssertEqual(stills, analysis.keyframes.map { ($0.file as NSString).lastPathComponent })
+        XCTAssertNotNil(TitleAnalyzer.read(from: written), "the analysis reads back")
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: written))) as? [String: Any])
         XCTAssertEqual(json["schema_version"] as? Int, TitleAnalysis.schemaVersion)
         XCTAssertNotNil(json["media"] as? [String: Any])

@@ -1,20 +1,34 @@
 // analysis.json: everything Marquee learned about one title. Versioned: a reader checks
-// `schema_version` and a change that removes or renames a field bumps it.
+// `schema_version` and a change that removes or renames a field bumps it. docs/analysis-schema.md
+// documents every field.
 
 import MarqueeMedia
 
 public struct TitleAnalysis: Codable, Sendable {
-    public static let schemaVersion = 1
+    /// 2: shots, sampled frames, keyframes, text tags, text and fused embeddings, fusion record,
+    /// artwork placeholder; visual frames are sampled per shot.
+    public static let schemaVersion = 2
 
     public var schemaVersion = TitleAnalysis.schemaVersion
     public var titleId: String
     public var source: Source
     public var media: MediaInfo
     public var models: [ModelRecord]
+    /// TransNetV2's shots, as `marquee shots` finds them.
+    public var shots: ShotsRecord?
+    /// The frames the visual model saw, with the part of their shot each stands for.
+    public var visualSamples: [VisualSample] = []
+    /// Small stills of the longest shots, for people to look at (`keyframes/NN.png`).
+    public var keyframes: [Keyframe] = []
     public var tags: Tags
+    /// ARTWORK (issue 7): ranked artwork candidates with their PNG files; `computed` stays
+    /// false until the artwork stage is part of the pipeline.
+    public var artwork = ArtworkSection()
     /// EBU R128 figures of the first audio stream; nil for a title without audio.
     public var loudness: LoudnessRecord?
     public var embeddings: Embeddings
+    /// How the fused embedding was made: weights, and which modalities were present.
+    public var fusion: FusedEmbedding.Record?
     /// Seconds spent per stage, e.g. "decode+visual", "hash", "total".
     public var timings: [String: Double]
     /// What could not be analysed and why (a title without audio, a damaged tail, …).
@@ -33,8 +47,9 @@ public struct TitleAnalysis: Codable, Sendable {
         self.notes = notes
     }
 
+    /// The weights and the schema an analysis comes from: a title is current only when both match.
     public static func modelsKey(_ records: [ModelRecord]) -> String {
-        records.map { "\($0.name)=\($0.sha256 ?? "?")" }.sorted().joined(separator: ";")
+        (records.map { "\($0.name)=\($0.sha256 ?? "?")" }.sorted() + ["schema=\(schemaVersion)"]).joined(separator: ";")
     }
 
     public struct Source: Codable, Sendable {
@@ -67,11 +82,95 @@ public struct TitleAnalysis: Codable, Sendable {
         public var visualFrames: Int
         /// MusiCNN's 50 MagnaTagATune tags over 3-second patches, best first; empty without audio.
         public var audio: [AudioTag] = []
+        /// Keyphrases and themes of the title's text, as `marquee tag-text` gives them; nil
+        /// when the text could not be read.
+        public var text: TextRecord?
         public init(visual: [Tag], visualFrames: Int) {
             self.visual = visual
             self.visualFrames = visualFrames
         }
-        enum CodingKeys: String, CodingKey { case visual, visualFrames = "visual_frames", audio }
+        enum CodingKeys: String, CodingKey { case visual, visualFrames = "visual_frames", audio, text }
+    }
+
+    public struct TextRecord: Codable, Sendable, Equatable {
+        /// Documents read: the metadata (if any) and the subtitle windows.
+        public var documents: Int
+        public var keyphrases: [Keyphrase]
+        public var themes: [ThemeScore]
+        public var notes: [String]
+    }
+
+    public struct ShotsRecord: Codable, Sendable, Equatable {
+        public var frames: Int
+        public var fps: Double
+        public var threshold: Float
+        public var list: [ShotRecord]
+    }
+
+    public struct ShotRecord: Codable, Sendable, Equatable {
+        public var startFrame: Int
+        public var endFrame: Int
+        /// Seconds, rounded to the millisecond as `marquee shots --json` prints them.
+        public var start: Double
+        public var end: Double
+        public var transition: TransitionRecord?
+        public init(_ shot: Shot) {
+            startFrame = shot.startFrame
+            endFrame = shot.endFrame
+            start = (shot.start * 1000).rounded() / 1000
+            end = (shot.end * 1000).rounded() / 1000
+            transition = shot.transition.map {
+                TransitionRecord(kind: $0.kind, startFrame: $0.startFrame, endFrame: $0.endFrame, frames: $0.frames)
+            }
+        }
+        enum CodingKeys: String, CodingKey { case startFrame = "start_frame", endFrame = "end_frame", start, end, transition }
+    }
+
+    /// The transition a shot begins with, as `marquee shots --json` prints it.
+    public struct TransitionRecord: Codable, Sendable, Equatable {
+        public var kind: Transition.Kind
+        public var startFrame: Int
+        public var endFrame: Int
+        public var frames: Int
+        enum CodingKeys: String, CodingKey { case kind, startFrame = "start_frame", endFrame = "end_frame", frames }
+    }
+
+    public struct VisualSample: Codable, Sendable, Equatable {
+        public var time: Double
+        public var frame: Int
+        public var shot: Int
+        /// Seconds of the shot this frame stands for (its weight).
+        public var start: Double
+        public var end: Double
+    }
+
+    public struct Keyframe: Codable, Sendable, Equatable {
+        /// Relative to the title's folder.
+        public var file: String
+        public var time: Double
+        public var shot: Int
+    }
+
+    /// ARTWORK (issue 7): whether the artwork stage ran, and its candidates, best first.
+    public struct ArtworkSection: Codable, Sendable, Equatable {
+        public var computed = false
+        public var candidates: [ArtworkRecord] = []
+        public init(computed: Bool = false, candidates: [ArtworkRecord] = []) {
+            self.computed = computed
+            self.candidates = candidates
+        }
+    }
+
+    /// ARTWORK (issue 7): one ranked candidate still, as the artwork stage will record it.
+    public struct ArtworkRecord: Codable, Sendable, Equatable {
+        public var rank: Int
+        /// Relative to the title's folder: `artwork/NN.png`.
+        public var file: String
+        public var time: Double
+        public var frame: Int
+        public var score: Double
+        /// Every component of the score (sharpness, exposure, faces, expression, distinctiveness, …).
+        public var components: [String: Double]
     }
 
     public struct AudioTag: Codable, Sendable, Equatable {
@@ -100,13 +199,20 @@ public struct TitleAnalysis: Codable, Sendable {
         /// MusiCNN's mid-end map pooled over time (mean and max, 753 + 753), averaged over the
         /// patches, L2-normalised; nil without audio.
         public var audio: [Float]?
-        public init(visual: [Float]?, audio: [Float]? = nil) {
+        /// MiniLM (all-MiniLM-L6-v2) vector of the title's text, L2-normalised; nil without text.
+        public var text: [Float]?
+        /// See FusedEmbedding: 1280 + 1506 + 384 values, zero blocks for missing modalities.
+        public var fused: [Float]?
+        public init(visual: [Float]?, audio: [Float]? = nil, text: [Float]? = nil, fused: [Float]? = nil) {
             self.visual = visual
             self.audio = audio
+            self.text = text
+            self.fused = fused
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", titleId = "title_id", source, media, models, tags, loudness, embeddings, timings, notes
+        case schemaVersion = "schema_version", titleId = "title_id", source, media, models, shots
+        case visualSamples = "visual_samples", keyframes, tags, artwork, loudness, embeddings, fusion, timings, notes
     }
 }

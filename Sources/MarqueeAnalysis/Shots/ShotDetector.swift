@@ -65,62 +65,103 @@ public final class ShotDetector {
             throw ShotDetectionError(path: path, reason: .badThreshold(threshold))
         }
         let decoder = try VideoDecoder(path: path, requests: [FrameRequest(size: Self.frameSize, selection: .everyFrame)])
-        let fps = decoder.stream.frameRate ?? 25
-        let frameDuration = fps > 0 ? 1 / fps : 0.04
-        let predictor = TransitionPredictor(model: model)
-        var segmenter = SceneSegmenter(threshold: threshold)
-        var times = [Double](repeating: 0, count: 256)
+        let stream = ShotStream(model: model, fps: decoder.stream.frameRate ?? 25, threshold: threshold,
+                                keepProbabilities: keepProbabilities)
         var shots: [Shot] = []
-        var single: [Float] = [], manyHot: [Float] = []
-        var inferenceSeconds = 0.0
-        var startTime = 0.0
-
-        func shot(_ scene: Scene) -> Shot {
-            Shot(startFrame: scene.startFrame, endFrame: scene.endFrame, start: startTime,
-                 end: times[scene.endFrame % times.count] + frameDuration, transition: scene.transition)
-        }
-        func consume(_ predictions: [FramePrediction]) {
-            for p in predictions {
-                let startBefore = segmenter.currentStart
-                if let scene = segmenter.add(single: p.single, manyHot: p.manyHot) { shots.append(shot(scene)) }
-                if segmenter.currentStart != startBefore || p.frame == 0 {
-                    startTime = times[segmenter.currentStart % times.count]
-                }
-                if keepProbabilities {
-                    single.append(p.single)
-                    manyHot.append(p.manyHot)
-                }
-            }
-        }
-
         while let frame = try decoder.next() {
             guard let image = frame.images[0] else { continue }
-            times[predictor.frameCount % times.count] = frame.time
-            let clock = ContinuousClock.now
-            let windowsBefore = predictor.windowsRun
-            let predictions = predictor.add(frame: image.pixels)
-            if predictor.windowsRun != windowsBefore {
-                inferenceSeconds += Self.seconds(since: clock)
-                progress?(predictor.frameCount)
-            }
-            consume(predictions)
+            let windowsBefore = stream.windows
+            shots += stream.add(frame: image.pixels, time: frame.time)
+            if stream.windows != windowsBefore { progress?(stream.frames) }
         }
-        guard predictor.frameCount > 0 else {
+        guard stream.frames > 0 else {
             if let damage = decoder.damage { throw damage }
             throw ShotDetectionError(path: path, reason: .noFrames)
         }
-        let clock = ContinuousClock.now
-        consume(predictor.finish())
-        inferenceSeconds += Self.seconds(since: clock)
-        if let last = segmenter.finish() { shots.append(shot(last)) }
-        progress?(predictor.frameCount)
-        return ShotList(frames: predictor.frameCount, fps: fps, shots: shots,
-                        single: keepProbabilities ? single : nil, manyHot: keepProbabilities ? manyHot : nil,
-                        damage: decoder.damage, windows: predictor.windowsRun, inferenceSeconds: inferenceSeconds)
+        shots += stream.finish()
+        progress?(stream.frames)
+        return stream.list(shots: shots, damage: decoder.damage)
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let d = ContinuousClock.now - start
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+/// Shots of a stream of 48x27 frames, as they become final: the part of `ShotDetector` that
+/// does not decode, so that a pipeline can feed it from a decode pass it shares with other
+/// consumers and get exactly `marquee shots`' shots.
+public final class ShotStream {
+    private let predictor: TransitionPredictor
+    private var segmenter: SceneSegmenter
+    private let frameDuration: Double
+    private let keepProbabilities: Bool
+    public let fps: Double
+    /// Presentation times by frame index modulo 256: shots are settled at most 100 frames
+    /// (the predictor's lag) plus the segmenter's lookahead behind the newest frame.
+    private var times = [Double](repeating: 0, count: 256)
+    private var startTime = 0.0
+    private var single: [Float] = [], manyHot: [Float] = []
+    public private(set) var inferenceSeconds = 0.0
+
+    public init(model: TransNetV2, fps: Double, threshold: Float = 0.5, keepProbabilities: Bool = false) {
+        predictor = TransitionPredictor(model: model)
+        segmenter = SceneSegmenter(threshold: threshold)
+        self.fps = fps
+        frameDuration = fps > 0 ? 1 / fps : 0.04
+        self.keepProbabilities = keepProbabilities
+    }
+
+    public var frames: Int { predictor.frameCount }
+    public var windows: Int { predictor.windowsRun }
+    /// The first frame of the shot in progress (every earlier frame belongs to a returned shot
+    /// or to the transition that opens the shot in progress).
+    public var openShotStartFrame: Int { segmenter.currentStart }
+
+    /// Adds the next frame (48x27 RGB24) shown at `time` seconds; returns the shots that became final.
+    public func add(frame pixels: [UInt8], time: Double) -> [Shot] {
+        times[predictor.frameCount % times.count] = time
+        let clock = ContinuousClock.now
+        let windowsBefore = predictor.windowsRun
+        let predictions = predictor.add(frame: pixels)
+        if predictor.windowsRun != windowsBefore { inferenceSeconds += ShotDetector.seconds(since: clock) }
+        return consume(predictions)
+    }
+
+    /// Ends the stream: the remaining shots, the last one included.
+    public func finish() -> [Shot] {
+        let clock = ContinuousClock.now
+        var shots = consume(predictor.finish())
+        inferenceSeconds += ShotDetector.seconds(since: clock)
+        if predictor.frameCount > 0, let last = segmenter.finish() { shots.append(shot(last)) }
+        return shots
+    }
+
+    public func list(shots: [Shot], damage: MediaError?) -> ShotList {
+        ShotList(frames: predictor.frameCount, fps: fps, shots: shots,
+                 single: keepProbabilities ? single : nil, manyHot: keepProbabilities ? manyHot : nil,
+                 damage: damage, windows: predictor.windowsRun, inferenceSeconds: inferenceSeconds)
+    }
+
+    private func shot(_ scene: Scene) -> Shot {
+        Shot(startFrame: scene.startFrame, endFrame: scene.endFrame, start: startTime,
+             end: times[scene.endFrame % times.count] + frameDuration, transition: scene.transition)
+    }
+
+    private func consume(_ predictions: [FramePrediction]) -> [Shot] {
+        var shots: [Shot] = []
+        for p in predictions {
+            let startBefore = segmenter.currentStart
+            if let scene = segmenter.add(single: p.single, manyHot: p.manyHot) { shots.append(shot(scene)) }
+            if segmenter.currentStart != startBefore || p.frame == 0 {
+                startTime = times[segmenter.currentStart % times.count]
+            }
+            if keepProbabilities {
+                single.append(p.single)
+                manyHot.append(p.manyHot)
+            }
+        }
+        return shots
     }
 }
