@@ -23,6 +23,9 @@ struct ShotsCommand: ParsableCommand {
     @Flag(help: "Print JSON: {\"frames\", \"fps\", \"shots\": [{\"start_frame\", \"end_frame\", \"start\", \"end\", \"transition\"}]}.")
     var json = false
 
+    @Flag(help: "Keep boundaries that are only a flash (the picture comes back after a few frames), as the reference does.")
+    var keepFlashes = false
+
     @Flag(help: "Print JSON with every frame's \"single\" and \"many_hot\" probabilities added (implies --json).")
     var raw = false
 
@@ -62,7 +65,7 @@ struct ShotsCommand: ParsableCommand {
         let result: ShotList
         do {
             let detector = ShotDetector(model: try ModelStore.locate().transNetV2())
-            result = try detector.detect(path: file, threshold: threshold, keepProbabilities: raw)
+            result = try detector.detect(path: file, threshold: threshold, keepProbabilities: raw, dropFlashes: !keepFlashes)
         } catch let error as MediaError {
             throw error
         } catch {

@@ -23,18 +23,24 @@ final class FlashFilterTests: XCTestCase {
         return body.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
     }
 
-    private func filteredScenes(_ path: String, single: [Float], manyHot: [Float]) throws -> [Scene] {
+    private func shot(_ scene: Scene) -> Shot {
+        Shot(startFrame: scene.startFrame, endFrame: scene.endFrame, start: 0, end: 0, transition: scene.transition)
+    }
+
+    private func filteredScenes(_ path: String, single: [Float], manyHot: [Float]) throws -> [Shot] {
         let decoder = try VideoDecoder(path: path, requests: [FrameRequest(size: ShotDetector.frameSize, selection: .everyFrame)])
         var filter = FlashFilter(frameBytes: TransNetV2.frameBytes)
         var segmenter = SceneSegmenter()
-        var scenes: [Scene] = []
+        var scenes: [Shot] = []
         var predicted = 0
         func predict(_ frame: Int) {
             let startBefore = segmenter.currentStart
-            if let scene = segmenter.add(single: single[frame], manyHot: manyHot[frame]), let final = filter.add(scene) {
+            if let scene = segmenter.add(single: single[frame], manyHot: manyHot[frame]), let final = filter.add(shot(scene)) {
                 scenes.append(final)
             }
-            if segmenter.currentStart != startBefore { filter.nextSceneStarts(at: segmenter.currentStart) }
+            if segmenter.currentStart != startBefore, let final = filter.nextSceneStarts(at: segmenter.currentStart) {
+                scenes.append(final)
+            }
         }
         var decoded = 0
         while let frame = try decoder.next() {
@@ -45,18 +51,19 @@ final class FlashFilterTests: XCTestCase {
         }
         XCTAssertEqual(decoded, single.count, "frames decoded vs probabilities")
         while predicted < decoded { predict(predicted); predicted += 1 }
-        scenes += filter.finish(segmenter.finish())
+        scenes += filter.finish(segmenter.finish().map(shot))
         return scenes
     }
 
     private func bounds(_ scenes: [Scene]) -> [[Int]] { scenes.map { [$0.startFrame, $0.endFrame] } }
+    private func bounds(_ shots: [Shot]) -> [[Int]] { shots.map { [$0.startFrame, $0.endFrame] } }
 
     /// Media/fixtures/shots.mp4 flashes on frames 260...262 and TransNetV2 puts a boundary at
     /// 262: the filter joins the two scenes around it and keeps every other boundary.
     func testTheFixturesFlashBoundaryIsDroppedAndNothingElse() throws {
         let path = try media("Media/fixtures/shots.mp4")
         let result = try ShotDetector(model: try ModelStore(folder: Self.root.appendingPathComponent("Models/converted").path).transNetV2())
-            .detect(path: path, keepProbabilities: true)
+            .detect(path: path, keepProbabilities: true, dropFlashes: false)
         let single = try XCTUnwrap(result.single), manyHot = try XCTUnwrap(result.manyHot)
         let unfiltered = SceneSegmenter.scenes(single, manyHot: manyHot)
         let flashIndex = try XCTUnwrap(unfiltered.firstIndex { $0.endFrame == 262 }, "the reference's boundary at the flash")

@@ -111,21 +111,28 @@ final class ShotDetectorTests: XCTestCase {
 
     /// The three flash frames 260...262: the reference (and so Marquee, equal to it within
     /// 1e-5) gives frame 262 a single-frame probability of 0.537, just over 0.5, so its scene
-    /// list has a boundary there. No other boundary falls outside the true transitions, and
-    /// the flash boundary is the only one that a threshold of 0.6 removes.
-    func testTheFlashIsTheReferencesOnlyFalseBoundaryAndABorderlineOne() throws {
+    /// list has a boundary there. The flash filter drops it, leaving no boundary outside the
+    /// true transitions; kept, it is the only such boundary, and one that a threshold of 0.6
+    /// also removes.
+    func testTheFlashIsDroppedAndIsTheReferencesOnlyFalseBoundary() throws {
         let (result, truth) = try fixture()
         let cuts = try XCTUnwrap(truth["cuts"] as? [Int])
         let gradual = try spans(truth, "fades") + spans(truth, "dissolves")
         let flash = try spans(truth, "flashes")[0]
-        let unexplained = result.shots.dropFirst().filter { shot in
-            !cuts.contains { abs($0 - shot.startFrame) <= 1 } && !gradual.contains { ($0.lowerBound - 5)...($0.upperBound + 5) ~= shot.startFrame }
+        func unexplained(_ shots: [Shot]) -> [Int] {
+            shots.dropFirst().filter { shot in
+                !cuts.contains { abs($0 - shot.startFrame) <= 1 } && !gradual.contains { ($0.lowerBound - 5)...($0.upperBound + 5) ~= shot.startFrame }
+            }.map { $0.startFrame - 1 }
         }
-        XCTAssertEqual(unexplained.map { $0.startFrame - 1 }, [flash.upperBound], "boundaries matching no true transition")
-        let single = try XCTUnwrap(result.single)
-        XCTAssertEqual(Double(single[flash.upperBound]), 0.537, accuracy: 0.01)
+        XCTAssertEqual(unexplained(result.shots), [], "boundaries matching no true transition")
+        XCTAssertTrue(result.shots.contains { $0.startFrame < flash.lowerBound && $0.endFrame > flash.upperBound }, "one shot spans the flash")
 
-        let stricter = try detector().detect(path: try media("Media/fixtures/shots.mp4"), threshold: 0.6)
+        let path = try media("Media/fixtures/shots.mp4")
+        let asReference = try detector().detect(path: path, keepProbabilities: true, dropFlashes: false)
+        XCTAssertEqual(unexplained(asReference.shots), [flash.upperBound])
+        XCTAssertEqual(Double(try XCTUnwrap(asReference.single)[flash.upperBound]), 0.537, accuracy: 0.01)
+
+        let stricter = try detector().detect(path: path, threshold: 0.6, dropFlashes: false)
         XCTAssertEqual(stricter.shots.dropFirst().filter { s in !cuts.contains { abs($0 - s.startFrame) <= 1 } }.count, 2,
                        "at 0.6 only the fade and the dissolve remain besides the cuts")
     }

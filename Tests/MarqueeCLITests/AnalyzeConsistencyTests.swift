@@ -11,6 +11,8 @@ final class AnalyzeConsistencyTests: XCTestCase {
     /// One analysis per file for the whole class: the analyses are the slow part.
     nonisolated(unsafe) private static var analyses: [String: [String: Any]] = [:]
     nonisolated(unsafe) private static var folders: [String] = []
+    /// The title folder of each analysis, by file.
+    nonisolated(unsafe) private static var titleFolders: [String: String] = [:]
 
     override class func tearDown() {
         for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
@@ -27,6 +29,7 @@ final class AnalyzeConsistencyTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(id)/analysis.json"))
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         Self.analyses[file] = json
+        Self.titleFolders[file] = "\(out)/\(id)"
         return json
     }
 
@@ -106,7 +109,7 @@ final class AnalyzeConsistencyTests: XCTestCase {
             XCTAssertNotNil(analysis[key], "missing \(key)")
         }
         let artwork = try XCTUnwrap(analysis["artwork"] as? [String: Any], "the artwork section is written")
-        XCTAssertEqual(artwork["computed"] as? Bool, false, "not computed until the artwork stage runs")
+        XCTAssertEqual(artwork["computed"] as? Bool, true)
         let shots = try XCTUnwrap((analysis["shots"] as? [String: Any])?["list"] as? [[String: Any]])
         let samples = try XCTUnwrap(analysis["visual_samples"] as? [[String: Any]])
         let tags = try XCTUnwrap(analysis["tags"] as? [String: Any])
@@ -122,5 +125,24 @@ final class AnalyzeConsistencyTests: XCTestCase {
         XCTAssertEqual((embeddings["fused"] as? [Double])?.count, 1280 + 1506 + 384)
         let keyframes = try XCTUnwrap(analysis["keyframes"] as? [[String: Any]])
         XCTAssertFalse(keyframes.isEmpty)
+    }
+
+    /// The same stills as `marquee artwork`, in the same order, written beside analysis.json.
+    func testArtworkOfTestMP4IsThatOfTheArtworkCommand() throws {
+        let analysis = try analysis("samples/test.mp4")
+        let candidates = try XCTUnwrap((analysis["artwork"] as? [String: Any])?["candidates"] as? [[String: Any]])
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-artwork-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try MarqueeProcess.run(["artwork", "--json", "--out", out.path, Self.media("samples/test.mp4")], timeout: 900)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let command = try XCTUnwrap((try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["candidates"] as? [[String: Any]])
+        XCTAssertEqual(candidates.count, 10)
+        XCTAssertEqual(candidates.map { $0["frame"] as? Int }, command.map { $0["frame"] as? Int })
+        for (ours, theirs) in zip(candidates, command) {
+            XCTAssertEqual(ours["score"] as? Double ?? -1, theirs["score"] as? Double ?? 1, accuracy: 1e-4)
+            let file = try XCTUnwrap(ours["file"] as? String)
+            let folder = try XCTUnwrap(Self.titleFolders["samples/test.mp4"])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), file)
+        }
     }
 }

@@ -34,7 +34,6 @@ public final class ArtworkExtractor {
     private let shotModel: TransNetV2
     private let visualModel: EfficientNetLite0
     private let faces: FaceAnalyzing?
-    private static let batchSize = 8
 
     public init(shotModel: TransNetV2, visualModel: EfficientNetLite0, faces: FaceAnalyzing? = nil) {
         self.shotModel = shotModel
@@ -53,113 +52,41 @@ public final class ArtworkExtractor {
         }
         let turned = abs(Int(video.rotation ?? 0)) % 180 == 90
         let display = turned ? FrameSize(width: height, height: width) : FrameSize(width: width, height: height)
-        let resize = ImageResize.sizeForShortSide(width: display.width, height: display.height,
-                                                  shortSide: EfficientNetLite0.resizeShortSide)
         let sampling = FrameSelection.every(seconds: options.sampleInterval)
         let decoder = try VideoDecoder(path: path, requests: [
             FrameRequest(size: ShotDetector.frameSize, selection: .everyFrame),
             FrameRequest(size: display, selection: sampling),
-            FrameRequest(size: FrameSize(width: resize.width, height: resize.height), selection: sampling),
+            FrameRequest(size: VisualTagger.modelCopySize(display: display), selection: sampling),
         ], streamIndex: video.index)
         let fps = decoder.stream.frameRate ?? 25
-        var selectorOptions = options.selector
-        selectorOptions.streamingShots = true
-        let selector = ArtworkSelector(options: selectorOptions, faces: faces, fps: fps)
-        let tracker = ShotTracker(model: shotModel, threshold: options.shotThreshold, fps: fps)
-        var batch: [(index: Int, time: Double, image: RGBImage, crop: RGBImage)] = []
-        var peak = 0
-
-        func flush() {
-            guard !batch.isEmpty else { return }
-            let side = EfficientNetLite0.inputSize
-            let input = Tensor(shape: [batch.count, side, side, 3])
-            for (i, item) in batch.enumerated() { EfficientNetLite0.normalize(item.crop, into: input, index: i) }
-            let features = visualModel.forward(input).features.toArray()
-            let width = EfficientNetLite0.featureCount
-            for (i, item) in batch.enumerated() {
-                selector.consider(ArtworkFrame(index: item.index, time: item.time, image: item.image,
-                                               features: Array(features[(i * width)..<((i + 1) * width)])))
-                peak = max(peak, selector.framesHeld)
-            }
-            batch.removeAll(keepingCapacity: true)
-        }
-
-        while let frame = try decoder.next() {
-            if let small = frame.images[0] {
-                for shot in tracker.add(small, time: frame.time) {
-                    flush()  // the shot's frames must reach the selector before it closes
-                    selector.closeShot(shot)
+        let shotStream = ShotStream(model: shotModel, fps: fps, threshold: options.shotThreshold)
+        let stage = ArtworkStage(visualModel: visualModel, faces: faces, options: options.selector, fps: fps)
+        var shots: [Shot] = []
+        do {
+            while let frame = try decoder.next() {
+                if let small = frame.images[0] {
+                    for shot in shotStream.add(frame: small.pixels, time: frame.time) {
+                        shots.append(shot)
+                        stage.shotClosed(shot)
+                    }
+                    if shotStream.frames % 100 == 0 { progress?(shotStream.frames) }
                 }
-                if tracker.frames % 100 == 0 { progress?(tracker.frames) }
+                if let full = frame.images[1], let resized = frame.images[2] {
+                    stage.add(index: frame.index, time: frame.time, image: full, resized: resized)
+                }
             }
-            if let full = frame.images[1], let resized = frame.images[2] {
-                batch.append((frame.index, frame.time, full, EfficientNetLite0.resizedCrop(resized)))
-                if batch.count == Self.batchSize { flush() }
+            guard shotStream.frames > 0 else {
+                if let damage = decoder.damage { throw damage }
+                throw ShotDetectionError(path: path, reason: .noFrames)
             }
+        } catch {
+            stage.cancel()
+            throw error
         }
-        flush()
-        guard tracker.frames > 0 else {
-            if let damage = decoder.damage { throw damage }
-            throw ShotDetectionError(path: path, reason: .noFrames)
-        }
-        let shots = tracker.finish()
-        progress?(tracker.frames)
-        let selection = selector.finish(shots: shots)
-        return ArtworkResult(selection: selection, shots: shots, frames: tracker.frames, fps: fps,
+        shots += shotStream.finish()
+        progress?(shotStream.frames)
+        let (selection, peak) = try stage.finish(shots: shots)
+        return ArtworkResult(selection: selection, shots: shots, frames: shotStream.frames, fps: fps,
                              peakFramesHeld: peak, damage: decoder.damage)
-    }
-}
-
-/// Shots of a stream of 48x27 frames as they close, with ShotDetector's semantics (TransNetV2
-/// windows, the reference's scene rule, transitions from the many-hot head).
-final class ShotTracker {
-    private let predictor: TransitionPredictor
-    private var segmenter: SceneSegmenter
-    private let frameDuration: Double
-    /// Frame times by index modulo 256: predictions trail decoding by at most 100 frames.
-    private var times = [Double](repeating: 0, count: 256)
-    private var startTime = 0.0
-    private(set) var shots: [Shot] = []
-
-    init(model: TransNetV2, threshold: Float, fps: Double) {
-        predictor = TransitionPredictor(model: model)
-        segmenter = SceneSegmenter(threshold: threshold)
-        frameDuration = fps > 0 ? 1 / fps : 0.04
-    }
-
-    var frames: Int { predictor.frameCount }
-
-    /// Adds the next frame; returns the shots it closed.
-    func add(_ image: RGBImage, time: Double) -> [Shot] {
-        times[predictor.frameCount % times.count] = time
-        return consume(predictor.add(frame: image.pixels))
-    }
-
-    /// Ends the stream; returns every shot of the title.
-    func finish() -> [Shot] {
-        _ = consume(predictor.finish())
-        if let last = segmenter.finish() { shots.append(shot(last)) }
-        return shots
-    }
-
-    private func consume(_ predictions: [FramePrediction]) -> [Shot] {
-        var closed: [Shot] = []
-        for p in predictions {
-            let startBefore = segmenter.currentStart
-            if let scene = segmenter.add(single: p.single, manyHot: p.manyHot) {
-                let s = shot(scene)
-                shots.append(s)
-                closed.append(s)
-            }
-            if segmenter.currentStart != startBefore || p.frame == 0 {
-                startTime = times[segmenter.currentStart % times.count]
-            }
-        }
-        return closed
-    }
-
-    private func shot(_ scene: Scene) -> Shot {
-        Shot(startFrame: scene.startFrame, endFrame: scene.endFrame, start: startTime,
-             end: times[scene.endFrame % times.count] + frameDuration, transition: scene.transition)
     }
 }

@@ -6,7 +6,7 @@ import MarqueeMedia
 
 public struct TitleAnalysis: Codable, Sendable {
     /// 2: shots, sampled frames, keyframes, text tags, text and fused embeddings, fusion record,
-    /// artwork placeholder; visual frames are sampled per shot.
+    /// artwork; visual frames are sampled per shot.
     public static let schemaVersion = 2
 
     public var schemaVersion = TitleAnalysis.schemaVersion
@@ -21,8 +21,7 @@ public struct TitleAnalysis: Codable, Sendable {
     /// Small stills of the longest shots, for people to look at (`keyframes/NN.png`).
     public var keyframes: [Keyframe] = []
     public var tags: Tags
-    /// ARTWORK (issue 7): ranked artwork candidates with their PNG files; `computed` stays
-    /// false until the artwork stage is part of the pipeline.
+    /// Ranked artwork candidates with their PNG files.
     public var artwork = ArtworkSection()
     /// EBU R128 figures of the first audio stream; nil for a title without audio.
     public var loudness: LoudnessRecord?
@@ -151,7 +150,7 @@ public struct TitleAnalysis: Codable, Sendable {
         public var shot: Int
     }
 
-    /// ARTWORK (issue 7): whether the artwork stage ran, and its candidates, best first.
+    /// Whether the artwork stage ran, and its candidates, best first.
     public struct ArtworkSection: Codable, Sendable, Equatable {
         public var computed = false
         public var candidates: [ArtworkRecord] = []
@@ -161,7 +160,7 @@ public struct TitleAnalysis: Codable, Sendable {
         }
     }
 
-    /// ARTWORK (issue 7): one ranked candidate still, as the artwork stage will record it.
+    /// One ranked candidate still.
     public struct ArtworkRecord: Codable, Sendable, Equatable {
         public var rank: Int
         /// Relative to the title's folder: `artwork/NN.png`.

@@ -25,6 +25,10 @@ public final class TitleAnalyzer {
         public var shotThreshold: Float = 0.5
         /// Stills of the longest shots written for the report.
         public var keyframes = 12
+        /// Seconds between the full-resolution frames the artwork stage chooses from.
+        public var artworkInterval: Double = 0.5
+        /// Artwork candidates kept (and their choice: one per shot, MMR diversity).
+        public var artwork = ArtworkSelector.Options()
         public init() {}
     }
 
@@ -50,6 +54,9 @@ public final class TitleAnalyzer {
 
     private let models: ModelStore
     private let visualModel: EfficientNetLite0
+    /// The artwork stage's own copy: it runs on its own thread beside the visual tagger's.
+    private let artworkVisualModel: EfficientNetLite0
+    private let faces: FaceAnalyzer
     private let shotModel: TransNetV2
     private let audioTagger: AudioTagger
     private let textTagger: TextTagger
@@ -59,6 +66,8 @@ public final class TitleAnalyzer {
         self.models = models
         self.options = options
         visualModel = try models.efficientNetLite0()
+        artworkVisualModel = try models.efficientNetLite0()
+        faces = try FaceAnalyzer(models: models)
         shotModel = try models.transNetV2()
         audioTagger = AudioTagger(model: try models.musiCNN())
         textTagger = TextTagger(encoder: try TextEncoder(store: models))
@@ -69,6 +78,10 @@ public final class TitleAnalyzer {
         [models.record(name: "efficientnet_lite0", file: "efficientnet_lite0.safetensors"),
          models.record(name: "transnetv2", file: "transnetv2.safetensors"),
          models.record(name: "musicnn_mtt", file: "musicnn_mtt.safetensors"),
+         models.record(name: "mtcnn_pnet", file: "mtcnn_pnet.safetensors"),
+         models.record(name: "mtcnn_rnet", file: "mtcnn_rnet.safetensors"),
+         models.record(name: "mtcnn_onet", file: "mtcnn_onet.safetensors"),
+         models.record(name: "emotion_mini_xception", file: "emotion_mini_xception.safetensors"),
          models.record(name: "all_minilm_l6_v2", file: "all_minilm_l6_v2.safetensors")]
     }
 
@@ -191,7 +204,13 @@ public final class TitleAnalyzer {
         } else if let error = side.textError {
             analysis.notes.append("the title's text could not be read: \(error)")
         }
-        // ARTWORK (issue 7): `analysis.artwork` stays not computed until the artwork stage runs in the video pass.
+        analysis.artwork = .init(computed: true, candidates: videoPass.artwork.candidates.map { candidate in
+            TitleAnalysis.ArtworkRecord(rank: candidate.rank, file: Self.artworkFile(rank: candidate.rank), time: candidate.time,
+                                        frame: candidate.frame, score: Double(candidate.score),
+                                        components: Self.components(candidate.components))
+        })
+        if videoPass.artwork.candidates.isEmpty { notes.append("no sampled frame passed the artwork filters") }
+        pendingArtwork = videoPass.artwork.candidates
         if let fused = FusedEmbedding.fuse(visual: analysis.embeddings.visual, audio: analysis.embeddings.audio,
                                            text: analysis.embeddings.text) {
             analysis.embeddings.fused = fused.vector
@@ -221,25 +240,40 @@ public final class TitleAnalyzer {
         var samples: [TitleAnalysis.VisualSample]
         var keyframes: [PendingKeyframe]
         var unseenSeconds: Double
+        var artwork: ArtworkSelection
+    }
+
+    static func artworkFile(rank: Int) -> String { String(format: "artwork/%02d.png", rank) }
+
+    static func components(_ score: ArtworkScore) -> [String: Double] {
+        var components = ["sharpness": score.sharpness, "exposure": score.exposure, "contrast": score.contrast,
+                          "colourfulness": score.colourfulness, "quality": score.quality,
+                          "distinctiveness": score.distinctiveness]
+        if let face = score.face { components["face"] = face }
+        if let expression = score.expression { components["expression"] = expression }
+        return components.mapValues(Double.init)
     }
 
     /// Keyframes of the last analysis, written beside its analysis.json by `write`.
     private var pendingKeyframes: [PendingKeyframe] = []
+    /// Artwork candidates of the last analysis, written beside its analysis.json by `write`.
+    private var pendingArtwork: [ArtworkCandidate] = []
 
     private func runVideoPass(path: String, info: MediaInfo, video: StreamInfo, width: Int, height: Int) throws -> VideoPass {
         let turned = abs(Int(video.rotation ?? 0)) % 180 == 90
         let display = turned ? FrameSize(width: height, height: width) : FrameSize(width: width, height: height)
-        // The visual model resizes the short side to 256; copies larger than that are scaled by
-        // swscale (bicubic) in the decode pass so that waiting copies stay small.
-        let short = min(display.width, display.height)
-        let scale = short > EfficientNetLite0.resizeShortSide ? Double(EfficientNetLite0.resizeShortSide) / Double(short) : 1
-        let candidateSize = FrameSize(width: max(1, Int((Double(display.width) * scale).rounded())),
-                                      height: max(1, Int((Double(display.height) * scale).rounded())))
+        // Copies for the visual model are scaled in the decode pass so that waiting copies stay small.
+        let candidateSize = VisualTagger.modelCopySize(display: display)
         let decoder = try VideoDecoder(path: path, requests: [
             FrameRequest(size: ShotDetector.frameSize, selection: .everyFrame),
             FrameRequest(size: candidateSize, selection: .every(seconds: options.candidateInterval)),
+            // Full resolution for the artwork stage; on the same grid as the small copies, so
+            // each comes with its small copy.
+            FrameRequest(size: display, selection: .every(seconds: options.artworkInterval)),
         ], streamIndex: video.index)
         let shotStream = ShotStream(model: shotModel, fps: decoder.stream.frameRate ?? 25, threshold: options.shotThreshold)
+        let artwork = ArtworkStage(visualModel: artworkVisualModel, faces: faces, options: options.artwork,
+                                   fps: decoder.stream.frameRate ?? 25)
         let sampler = ShotFrameSampler(interval: options.visualSampleInterval, maxPerShot: options.maxFramesPerShot)
 
         // EfficientNet runs on its own thread, fed through a short queue.
@@ -270,14 +304,15 @@ public final class TitleAnalyzer {
                     queue.put(frame)
                 }
                 if !chosen.isEmpty { keyframes.offer(chosen[chosen.count / 2], duration: shot.end - shot.start) }
-                // ARTWORK (issue 7): a settled shot and its frames are known here; the artwork
-                // stage takes its candidates from `chosen` (or keeps full-resolution copies
-                // requested in the same decode) and is told the shot's transitions.
+                artwork.shotClosed(shot)
             }
         }
         do {
             while let frame = try decoder.next() {
-                if let candidate = frame.images[1] { sampler.add(candidate, time: frame.time, frame: frame.index) }
+                if let candidate = frame.images[1] {
+                    sampler.add(candidate, time: frame.time, frame: frame.index)
+                    if let full = frame.images[2] { artwork.add(index: frame.index, time: frame.time, image: full, resized: candidate) }
+                }
                 if let small = frame.images[0] { settled(shotStream.add(frame: small.pixels, time: frame.time)) }
             }
             if shotStream.frames == 0 {
@@ -288,16 +323,18 @@ public final class TitleAnalyzer {
         } catch {
             queue.close()
             _ = try? visualJob.join()
+            artwork.cancel()
             throw error
         }
         queue.close()
         let (visual, visualSeconds) = try visualJob.join()
+        let (selection, _) = try artwork.finish(shots: shots)
         let list = shotStream.list(shots: shots, damage: decoder.damage)
         let kept = keyframes.frames.sorted { $0.time < $1.time }.enumerated().map { index, frame in
             PendingKeyframe(file: String(format: "keyframes/%02d.png", index + 1), frame: frame)
         }
         return VideoPass(shots: list, visual: visual, visualSeconds: visualSeconds, samples: samples, keyframes: kept,
-                         unseenSeconds: sampler.unseenSeconds)
+                         unseenSeconds: sampler.unseenSeconds, artwork: selection)
     }
 
     /// The title's text: what TitleText reads from the file (as `marquee tag-text`), with the
@@ -355,17 +392,32 @@ public final class TitleAnalyzer {
                 throw AnalysisError(path: stills, message: "cannot create the output folder")
             }
             for keyframe in pendingKeyframes {
-                let path = (folder as NSString).appendingPathComponent(keyframe.file)
-                let temporary = path + ".partial-\(getpid())"
-                try PNGFile.write(keyframe.frame.image, to: temporary)
-                if rename(temporary, path) != 0 {
-                    unlink(temporary)
-                    throw AnalysisError(path: path, message: "cannot move the written file into place")
-                }
+                try Self.writeAtomically(keyframe.frame.image, to: (folder as NSString).appendingPathComponent(keyframe.file))
             }
         }
         pendingKeyframes = []
+        if analysis.artwork.candidates.map(\.rank) == pendingArtwork.map(\.rank) {
+            let stills = (folder as NSString).appendingPathComponent("artwork")
+            do {
+                try FileManager.default.createDirectory(atPath: stills, withIntermediateDirectories: true)
+            } catch {
+                throw AnalysisError(path: stills, message: "cannot create the output folder")
+            }
+            for candidate in pendingArtwork {
+                try Self.writeAtomically(candidate.image, to: (folder as NSString).appendingPathComponent(Self.artworkFile(rank: candidate.rank)))
+            }
+        }
+        pendingArtwork = []
         return try Self.write(analysis, to: outFolder)
+    }
+
+    private static func writeAtomically(_ image: RGBImage, to path: String) throws {
+        let temporary = path + ".partial-\(getpid())"
+        try PNGFile.write(image, to: temporary)
+        if rename(temporary, path) != 0 {
+            unlink(temporary)
+            throw AnalysisError(path: path, message: "cannot move the written file into place")
+        }
     }
 
     /// Writes `OUT/<title-id>/analysis.json` atomically and returns its path.

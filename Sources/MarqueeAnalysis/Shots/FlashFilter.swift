@@ -9,8 +9,8 @@
 // scenes. On test.mp4 the closest pair across any of the reference's 107 boundaries differs by
 // 19 levels (mean absolute difference per byte); across the flash of Media/fixtures/shots.mp4, 4.
 //
-// Scenes pass through with a delay of one boundary: a scene is final once the boundary after
-// it has been judged.
+// A shot is held back only until the boundary after it has been judged, a few frames after
+// the boundary's single-frame run ends.
 
 public struct FlashFilter: Sendable {
     /// Frames before a boundary's run compared with frames after it.
@@ -29,7 +29,7 @@ public struct FlashFilter: Sendable {
     private var ring: [UInt8]
     private var recorded = 0
 
-    private var held: Scene?
+    private var held: Shot?
     /// The boundary after `held` was judged a flash: the next scene joins it.
     private var joinNext = false
 
@@ -48,34 +48,44 @@ public struct FlashFilter: Sendable {
         recorded += 1
     }
 
-    /// A scene the segmenter closed; returns the scene before it once that one is final.
-    public mutating func add(_ scene: Scene) -> Scene? {
+    /// The first frame of the shot held back, if any.
+    public var heldStartFrame: Int? { held?.startFrame }
+
+    /// A shot the segmenter closed; returns the shot before it once that one is final.
+    public mutating func add(_ shot: Shot) -> Shot? {
         guard let previous = held else {
-            held = scene
+            held = shot
             return nil
         }
         if joinNext {
             joinNext = false
-            held = Scene(startFrame: previous.startFrame, endFrame: scene.endFrame, transition: previous.transition)
+            held = Shot(startFrame: previous.startFrame, endFrame: shot.endFrame, start: previous.start, end: shot.end,
+                        transition: previous.transition)
             return nil
         }
-        held = scene
+        held = shot
         return previous
     }
 
-    /// The scene after the last one added starts at `start`: judges the boundary between them.
-    public mutating func nextSceneStarts(at start: Int) {
-        guard let previous = held else { return }
-        joinNext = isFlash(runStart: previous.endFrame, nextStart: start)
+    /// The shot after the last one added starts at `start`: judges the boundary between them
+    /// and returns the held shot when the boundary is real (a flash keeps it, to be joined).
+    public mutating func nextSceneStarts(at start: Int) -> Shot? {
+        guard let previous = held else { return nil }
+        if isFlash(runStart: previous.endFrame, nextStart: start) {
+            joinNext = true
+            return nil
+        }
+        held = nil
+        return previous
     }
 
-    /// The last scene (from the segmenter's finish), then whatever is still held.
-    public mutating func finish(_ last: Scene?) -> [Scene] {
-        var scenes: [Scene] = []
-        if let last, let final = add(last) { scenes.append(final) }
-        if let held { scenes.append(held) }
+    /// The last shot (from the segmenter's finish), then whatever is still held.
+    public mutating func finish(_ last: Shot?) -> [Shot] {
+        var shots: [Shot] = []
+        if let last, let final = add(last) { shots.append(final) }
+        if let held { shots.append(held) }
         held = nil
-        return scenes
+        return shots
     }
 
     /// Whether the picture before the run [runStart, nextStart) comes back right after it.

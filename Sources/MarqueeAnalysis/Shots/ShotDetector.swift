@@ -58,15 +58,16 @@ public final class ShotDetector {
     /// Decodes `path`'s video stream and finds its shots.
     /// - threshold: single-frame probability above which a frame is a transition (0.5 in the reference).
     /// - keepProbabilities: also return every frame's probabilities.
+    /// - dropFlashes: join the shots around a boundary that is only a flash (FlashFilter.swift).
     /// - progress: called with the number of frames decoded, every 50 frames.
     public func detect(path: String, threshold: Float = 0.5, keepProbabilities: Bool = false,
-                       progress: ((Int) -> Void)? = nil) throws -> ShotList {
+                       dropFlashes: Bool = true, progress: ((Int) -> Void)? = nil) throws -> ShotList {
         guard threshold > 0 && threshold < 1 else {
             throw ShotDetectionError(path: path, reason: .badThreshold(threshold))
         }
         let decoder = try VideoDecoder(path: path, requests: [FrameRequest(size: Self.frameSize, selection: .everyFrame)])
         let stream = ShotStream(model: model, fps: decoder.stream.frameRate ?? 25, threshold: threshold,
-                                keepProbabilities: keepProbabilities)
+                                keepProbabilities: keepProbabilities, dropFlashes: dropFlashes)
         var shots: [Shot] = []
         while let frame = try decoder.next() {
             guard let image = frame.images[0] else { continue }
@@ -95,6 +96,7 @@ public final class ShotDetector {
 public final class ShotStream {
     private let predictor: TransitionPredictor
     private var segmenter: SceneSegmenter
+    private var flashes: FlashFilter?
     private let frameDuration: Double
     private let keepProbabilities: Bool
     public let fps: Double
@@ -105,9 +107,13 @@ public final class ShotStream {
     private var single: [Float] = [], manyHot: [Float] = []
     public private(set) var inferenceSeconds = 0.0
 
-    public init(model: TransNetV2, fps: Double, threshold: Float = 0.5, keepProbabilities: Bool = false) {
+    /// - dropFlashes: join the shots around a boundary that is only a flash (FlashFilter.swift);
+    ///   off, the shots are exactly the reference's predictions_to_scenes.
+    public init(model: TransNetV2, fps: Double, threshold: Float = 0.5, keepProbabilities: Bool = false,
+                dropFlashes: Bool = true) {
         predictor = TransitionPredictor(model: model)
         segmenter = SceneSegmenter(threshold: threshold)
+        flashes = dropFlashes ? FlashFilter(frameBytes: TransNetV2.frameBytes) : nil
         self.fps = fps
         frameDuration = fps > 0 ? 1 / fps : 0.04
         self.keepProbabilities = keepProbabilities
@@ -117,11 +123,12 @@ public final class ShotStream {
     public var windows: Int { predictor.windowsRun }
     /// The first frame of the shot in progress (every earlier frame belongs to a returned shot
     /// or to the transition that opens the shot in progress).
-    public var openShotStartFrame: Int { segmenter.currentStart }
+    public var openShotStartFrame: Int { flashes?.heldStartFrame ?? segmenter.currentStart }
 
     /// Adds the next frame (48x27 RGB24) shown at `time` seconds; returns the shots that became final.
     public func add(frame pixels: [UInt8], time: Double) -> [Shot] {
         times[predictor.frameCount % times.count] = time
+        if flashes != nil { pixels.withUnsafeBufferPointer { flashes!.record($0) } }
         let clock = ContinuousClock.now
         let windowsBefore = predictor.windowsRun
         let predictions = predictor.add(frame: pixels)
@@ -134,7 +141,9 @@ public final class ShotStream {
         let clock = ContinuousClock.now
         var shots = consume(predictor.finish())
         inferenceSeconds += ShotDetector.seconds(since: clock)
-        if predictor.frameCount > 0, let last = segmenter.finish() { shots.append(shot(last)) }
+        let last = predictor.frameCount > 0 ? segmenter.finish().map(shot) : nil
+        if flashes != nil { return shots + flashes!.finish(last) }
+        if let last { shots.append(last) }
         return shots
     }
 
@@ -153,9 +162,15 @@ public final class ShotStream {
         var shots: [Shot] = []
         for p in predictions {
             let startBefore = segmenter.currentStart
-            if let scene = segmenter.add(single: p.single, manyHot: p.manyHot) { shots.append(shot(scene)) }
+            if let scene = segmenter.add(single: p.single, manyHot: p.manyHot) {
+                let closed = shot(scene)
+                if flashes == nil { shots.append(closed) } else if let final = flashes!.add(closed) { shots.append(final) }
+            }
             if segmenter.currentStart != startBefore || p.frame == 0 {
                 startTime = times[segmenter.currentStart % times.count]
+                if segmenter.currentStart != startBefore, let final = flashes?.nextSceneStarts(at: segmenter.currentStart) {
+                    shots.append(final)
+                }
             }
             if keepProbabilities {
                 single.append(p.single)

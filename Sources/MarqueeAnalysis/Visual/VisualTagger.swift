@@ -40,6 +40,15 @@ public struct Tag: Codable, Equatable, Sendable {
 }
 
 public final class VisualTagger {
+    /// The size a decode pass scales frames to for EfficientNet: short side at most 256 (the
+    /// model's resize) by swscale, smaller frames as they are; the model does the rest.
+    public static func modelCopySize(display: FrameSize) -> FrameSize {
+        let short = min(display.width, display.height)
+        let scale = short > EfficientNetLite0.resizeShortSide ? Double(EfficientNetLite0.resizeShortSide) / Double(short) : 1
+        return FrameSize(width: max(1, Int((Double(display.width) * scale).rounded())),
+                         height: max(1, Int((Double(display.height) * scale).rounded())))
+    }
+
     public static let presenceThreshold: Float = 0.1
     public static let presenceTopK = 5
 
