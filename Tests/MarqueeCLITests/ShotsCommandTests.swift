@@ -44,8 +44,16 @@ final class ShotsCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
         XCTAssertTrue(lines.first?.contains("525 frames") ?? false, "\(lines.first ?? "")")
-        XCTAssertEqual(lines.count, 10, "a header and nine shots")
+        XCTAssertEqual(lines.count, 9, "a header and eight shots: the flash at 260-262 is not a boundary")
         XCTAssertTrue(lines.contains { $0.contains("after a gradual transition") })
+    }
+
+    func testKeepFlashesGivesTheReferencesBoundaryAtTheFlash() throws {
+        let result = try MarqueeProcess.run(["shots", "--json", "--keep-flashes", path("Media/fixtures/shots.mp4")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let shots = try XCTUnwrap((try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["shots"] as? [[String: Any]])
+        XCTAssertEqual(shots.count, 9)
+        XCTAssertTrue(shots.contains { $0["end_frame"] as? Int == 262 }, "a shot ends on the flash's last frame")
     }
 
     func testAFileWithoutVideoFailsWithOneErrorLineNamingIt() throws {
