@@ -108,15 +108,19 @@ bench-text: models
 	swift build -c release --product marquee-bench-minilm
 	.build/release/marquee-bench-minilm --python $(abspath $(GOLDENS_VENV))/bin/python
 
-# make bench-faces: MTCNN against facenet-pytorch (in GOLDENS_VENV, which run.sh mtcnn completes)
-# and the expression CNN against fer's Keras model (in EMOTION_VENV, made by run.sh emotion).
+# make bench-faces: MTCNN against facenet-pytorch on the torch it was released for (in
+# FACENET_VENV, from Benchmarks/requirements-facenet.txt) and the expression CNN against fer's
+# Keras model (in EMOTION_VENV, made by run.sh emotion).
 .PHONY: bench-faces
 EMOTION_VENV ?= .venv-goldens-emotion
+FACENET_VENV ?= .venv-facenet
 bench-faces: models
-	@$(GOLDENS_VENV)/bin/python -c "import facenet_pytorch" 2>/dev/null || GOLDENS_VENV=$(abspath $(GOLDENS_VENV)) bash Models/goldens/run.sh mtcnn
+	@test -x $(FACENET_VENV)/bin/python || { python3 -m venv $(FACENET_VENV) && \
+		$(FACENET_VENV)/bin/pip install -q -r Benchmarks/requirements-facenet.txt && \
+		$(FACENET_VENV)/bin/pip install -q --no-deps facenet-pytorch==2.6.0; }
 	@test -x $(EMOTION_VENV)/bin/python || GOLDENS_EMOTION_VENV=$(abspath $(EMOTION_VENV)) bash Models/goldens/run.sh emotion
 	swift build -c release --product marquee-bench-faces
-	.build/release/marquee-bench-faces --threads 2 --python $(abspath $(GOLDENS_VENV))/bin/python \
+	.build/release/marquee-bench-faces --threads 2 --python $(abspath $(FACENET_VENV))/bin/python \
 		--keras-python $(abspath $(EMOTION_VENV))/bin/python
 
 clean:

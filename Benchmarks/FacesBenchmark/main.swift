@@ -6,15 +6,11 @@
 //
 // --profile adds where the expression CNN's time goes, per stage, at batch 64.
 //
-// The peers run in the reference virtualenvs: --python has facenet-pytorch (run.sh mtcnn adds
-// it to .venv-goldens), --keras-python has TensorFlow and fer (run.sh emotion makes
-// .venv-goldens-emotion). Benchmarks/faces_peers.py times them and prints JSON.
-//
-// facenet-pytorch pins torch<2.3; beside the goldens' torch 2.14 its detect() spends about
-// half its time in adaptive_avg_pool2d (channels-last input, 1.4 s of 2.9 s per 512x512 image
-// in torch's profiler here), so that peer is far slower than on the torch it was made for. For
-// the figure the issue quotes (about 10 images/s), point --python at a virtualenv with
-// torch 2.2 and facenet-pytorch 2.6.0.
+// The peers run in their own virtualenvs: --python has facenet-pytorch on the torch it was
+// released for (< 2.3; `make bench-faces` builds .venv-facenet from
+// Benchmarks/requirements-facenet.txt; beside a current torch its detect() is about 15x slower,
+// half of it in adaptive_avg_pool2d), --keras-python has TensorFlow and fer (run.sh emotion
+// makes .venv-goldens-emotion). Benchmarks/faces_peers.py times them and prints JSON.
 
 import Foundation
 import MarqueeMedia
@@ -31,7 +27,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 }
 let threads = Int(option("--threads") ?? "") ?? 2
 let seconds = Double(option("--seconds") ?? "") ?? 3
-let python = option("--python") ?? root.appendingPathComponent(".venv-goldens/bin/python").path
+let python = option("--python") ?? root.appendingPathComponent(".venv-facenet/bin/python").path
 let profile = arguments.contains("--profile")
 let kerasPython = option("--keras-python") ?? root.appendingPathComponent(".venv-goldens-emotion/bin/python").path
 
