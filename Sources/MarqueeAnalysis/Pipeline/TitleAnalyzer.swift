@@ -385,30 +385,28 @@ public final class TitleAnalyzer {
     public func write(_ analysis: TitleAnalysis, to outFolder: String) throws -> String {
         let folder = (outFolder as NSString).appendingPathComponent(analysis.titleId)
         if analysis.keyframes.map(\.file) == pendingKeyframes.map(\.file) {
-            let stills = (folder as NSString).appendingPathComponent("keyframes")
-            do {
-                try FileManager.default.createDirectory(atPath: stills, withIntermediateDirectories: true)
-            } catch {
-                throw AnalysisError(path: stills, message: "cannot create the output folder")
-            }
-            for keyframe in pendingKeyframes {
-                try Self.writeAtomically(keyframe.frame.image, to: (folder as NSString).appendingPathComponent(keyframe.file))
-            }
+            try Self.writeStills(pendingKeyframes.map { ($0.file, $0.frame.image) }, in: folder)
         }
         pendingKeyframes = []
         if analysis.artwork.candidates.map(\.rank) == pendingArtwork.map(\.rank) {
-            let stills = (folder as NSString).appendingPathComponent("artwork")
-            do {
-                try FileManager.default.createDirectory(atPath: stills, withIntermediateDirectories: true)
-            } catch {
-                throw AnalysisError(path: stills, message: "cannot create the output folder")
-            }
-            for candidate in pendingArtwork {
-                try Self.writeAtomically(candidate.image, to: (folder as NSString).appendingPathComponent(Self.artworkFile(rank: candidate.rank)))
-            }
+            try Self.writeStills(pendingArtwork.map { (Self.artworkFile(rank: $0.rank), $0.image) }, in: folder)
         }
         pendingArtwork = []
         return try Self.write(analysis, to: outFolder)
+    }
+
+    /// Writes each image as PNG at its path relative to `folder`, atomically, creating the subfolders.
+    private static func writeStills(_ stills: [(file: String, image: RGBImage)], in folder: String) throws {
+        for (file, image) in stills {
+            let path = (folder as NSString).appendingPathComponent(file)
+            let parent = (path as NSString).deletingLastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                throw AnalysisError(path: parent, message: "cannot create the output folder")
+            }
+            try writeAtomically(image, to: path)
+        }
     }
 
     private static func writeAtomically(_ image: RGBImage, to path: String) throws {
