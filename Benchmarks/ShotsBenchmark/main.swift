@@ -227,10 +227,20 @@ if profile {
     time("cell 1 spatial, winograd 64 -> 128") {
         winogradConv3x3(out: spatial.reshaped([100, 27, 48, 128]), in: a.reshaped([100, 27, 48, 64]), weights: wide, pool: pool)
     }
+    let branches = [1, 2, 4, 8].enumerated().map { b, d in
+        TemporalBranch(weights: temporal, dilation: d, inChannel: b * 32, outChannel: b * 16)
+    }
     time("temporal x4, 32 -> 16 each") {
-        for (b, d) in [1, 2, 4, 8].enumerated() {
-            conv3d(out: cellOut, outChannel: b * 16, in: spatial, inChannel: b * 32, weights: temporal,
-                   dilation: Size3(d, 1, 1), padding: Size3(d, 0, 0), activation: .relu, pool: pool)
+        temporalConvolution(out: cellOut, in: spatial, branches: branches, activation: .relu, pool: pool)
+    }
+    let bandStorage = TensorStorage(capacity: 100 * 4 * 48 * 128)
+    time("cell 1 in bands of 4 rows, both convolutions") {
+        for first in stride(from: 0, to: 27, by: 4) {
+            let rows = first..<min(27, first + 4)
+            let band = Tensor(storage: bandStorage, offset: 0, shape: [100, rows.count, 48, 128])
+            winogradConv3x3(out: band, in: a.reshaped([100, 27, 48, 64]), weights: wide, rows: rows, pool: pool)
+            temporalConvolution(out: cellOut, outRow: first, in: band.reshaped([1] + band.shape), branches: branches,
+                                activation: .relu, pool: pool)
         }
     }
     let pooled = Tensor(shape: [100, 13, 24, 64])

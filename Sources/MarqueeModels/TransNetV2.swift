@@ -60,14 +60,17 @@ public final class TransNetV2 {
     /// temporal convolution per branch (BatchNorm folded in).
     struct Cell {
         var filters: Int
-        /// The 1x3x3 spatial convolutions: direct on the 3 colour channels, by Winograd's
-        /// F(4x4, 3x3) (4x fewer multiplications) on the wider inputs after the first cell.
+        /// The four branches' 1x3x3 spatial convolutions: direct on the 3 colour channels, by
+        /// Winograd's F(4x4, 3x3) (4x fewer multiplications) on the wider inputs after the first
+        /// cell. (On 3 channels the Winograd transforms and the 36 products per tile cost more
+        /// than the multiplications they save.)
         enum Spatial {
             case direct(Conv3DWeights)
             case winograd(Winograd3x3Weights)
         }
         var spatial: Spatial
-        var temporal: [Conv3DWeights]
+        /// Branch b reads spatial channels b·2f ..< (b+1)·2f and writes output channels b·f ..< (b+1)·f.
+        var temporal: [TemporalBranch]
     }
 
     let blocks: [[Cell]]
@@ -99,7 +102,7 @@ public final class TransNetV2 {
                                      variance: try file.floats(prefix + "bn.running_var", shape: bnShape),
                                      epsilon: 1e-3)
                 var stacked: [Float] = []
-                var temporal: [Conv3DWeights] = []
+                var temporal: [TemporalBranch] = []
                 for (b, d) in Self.dilations.enumerated() {
                     let branch = prefix + "Conv3D_\(d).layers."
                     stacked += try file.floats(branch + "0.weight", shape: [2 * f, cellIn, 1, 3, 3])
@@ -107,9 +110,10 @@ public final class TransNetV2 {
                     let slice = BatchNorm(gamma: Array(norm.gamma[channels]), beta: Array(norm.beta[channels]),
                                           mean: Array(norm.mean[channels]), variance: Array(norm.variance[channels]),
                                           epsilon: norm.epsilon)
-                    temporal.append(Conv3DWeights(oidhw: try file.floats(branch + "1.weight", shape: [f, 2 * f, 3, 1, 1]),
-                                                  bias: nil, outChannels: f, inChannels: 2 * f,
-                                                  kernel: Size3(3, 1, 1), batchNorm: slice))
+                    let weights = Conv3DWeights(oidhw: try file.floats(branch + "1.weight", shape: [f, 2 * f, 3, 1, 1]),
+                                                bias: nil, outChannels: f, inChannels: 2 * f,
+                                                kernel: Size3(3, 1, 1), batchNorm: slice)
+                    temporal.append(TemporalBranch(weights: weights, dilation: d, inChannel: b * 2 * f, outChannel: b * f))
                 }
                 let spatial: Cell.Spatial = cellIn < 16
                     ? .direct(Conv3DWeights(oidhw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, kernel: Size3(1, 3, 3)))
@@ -240,22 +244,30 @@ public final class TransNetV2 {
     }
 
     /// DilatedDCNNV2 followed by ReLU: four (2+1)D branches, concatenated, BatchNorm.
+    ///
+    /// The spatial convolutions' output for all 100 frames is larger than the caches (66 MB
+    /// in block 0), and the temporal convolutions read it back at frames up to 8 apart. So the
+    /// cell runs in bands of 4 image rows (one Winograd tile row): the spatial output of a
+    /// band, every frame of it (about 10 MB in each block), is written and read back while it
+    /// is still in the cache. Neither convolution reads another band's spatial output, so the
+    /// bands compute exactly what the whole tensor would.
     private func runCell(_ cell: Cell, on input: Tensor) -> Tensor {
         let f = cell.filters
-        let (t, h, w) = (input.shape[1], input.shape[2], input.shape[3])
-        let spatialShape = [1, t, h, w, 8 * f]
-        let spatial = workspace.tensor(spatialShape)
-        switch cell.spatial {
-        case let .direct(weights):
-            conv3d(out: spatial, in: input, weights: weights, padding: Size3(0, 1, 1), pool: pool)
-        case let .winograd(weights):
-            winogradConv3x3(out: spatial.reshaped([t, h, w, 8 * f]), in: input.reshaped([t, h, w, input.shape[4]]),
-                            weights: weights, pool: pool)
-        }
-        let out = workspace.tensor(Array(spatialShape.prefix(4)) + [4 * f])
-        for (b, d) in Self.dilations.enumerated() {
-            conv3d(out: out, outChannel: b * f, in: spatial, inChannel: b * 2 * f, weights: cell.temporal[b],
-                   dilation: Size3(d, 1, 1), padding: Size3(d, 0, 0), activation: .relu, pool: pool)
+        let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
+        let frames = input.reshaped([t, h, w, channels])
+        let out = workspace.tensor([1, t, h, w, 4 * f])
+        let bandRows = 4
+        let bandStorage = workspace.tensor([t, min(h, bandRows), w, 8 * f]).storage
+        for first in stride(from: 0, to: h, by: bandRows) {
+            let rows = first..<min(h, first + bandRows)
+            let band = Tensor(storage: bandStorage, offset: 0, shape: [1, t, rows.count, w, 8 * f])
+            switch cell.spatial {
+            case let .direct(weights):
+                conv3d(out: band, in: input, weights: weights, padding: Size3(0, 1, 1), rows: rows, pool: pool)
+            case let .winograd(weights):
+                winogradConv3x3(out: band.reshaped([t, rows.count, w, 8 * f]), in: frames, weights: weights, rows: rows, pool: pool)
+            }
+            temporalConvolution(out: out, outRow: first, in: band, branches: cell.temporal, activation: .relu, pool: pool)
         }
         return out
     }

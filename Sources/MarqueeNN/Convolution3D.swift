@@ -83,9 +83,11 @@ public struct Conv3DWeights: @unchecked Sendable {
 ///
 /// `out` and `input` may have more channels than the weights use; the other channels are
 /// neither read nor written. Zero padding of `padding` voxels on both sides of each axis.
+/// With `rows`, only those output rows are computed and `out` holds just them:
+/// [N, OT, rows.count, OW, C].
 public func conv3d(out: Tensor, outChannel: Int = 0, in input: Tensor, inChannel: Int = 0,
                    weights: Conv3DWeights, stride: Size3 = 1, dilation: Size3 = 1, padding: Size3 = 0,
-                   activation: Activation = .none, pool: ThreadPool = .shared) {
+                   rows: Range<Int>? = nil, activation: Activation = .none, pool: ThreadPool = .shared) {
     precondition(input.rank == 5 && out.rank == 5, "conv3d: tensors must be [N, T, H, W, C], got \(input.shape) -> \(out.shape)")
     precondition(inChannel >= 0 && inChannel + weights.inChannels <= input.shape[4],
                  "conv3d: in-channels \(inChannel)..<\(inChannel + weights.inChannels) of \(input.shape)")
@@ -93,7 +95,10 @@ public func conv3d(out: Tensor, outChannel: Int = 0, in input: Tensor, inChannel
                  "conv3d: out-channels \(outChannel)..<\(outChannel + weights.outChannels) of \(out.shape)")
     precondition(min(stride.t, stride.h, stride.w, dilation.t, dilation.h, dilation.w) >= 1
                  && min(padding.t, padding.h, padding.w) >= 0, "conv3d: bad stride/dilation/padding")
-    let expected = weights.outputSize(input: input.shape, stride: stride, dilation: dilation, padding: padding)
+    var expected = weights.outputSize(input: input.shape, stride: stride, dilation: dilation, padding: padding)
+    let band = rows ?? 0..<expected[2]
+    precondition(band.lowerBound >= 0 && band.upperBound <= expected[2], "conv3d: rows \(band) of \(expected[2])")
+    expected[2] = band.count
     precondition(Array(out.shape.prefix(4)) == expected, "conv3d: out \(out.shape), expected \(expected) x C")
 
     let (inT, inH, inW, inC) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
@@ -131,7 +136,7 @@ public func conv3d(out: Tensor, outChannel: Int = 0, in input: Tensor, inChannel
                 continue
             }
             let t0 = ot * stride.t - padding.t
-            let y0 = oy * stride.h - padding.h, x0 = ox * stride.w - padding.w
+            let y0 = (band.lowerBound + oy) * stride.h - padding.h, x0 = ox * stride.w - padding.w
             let video = source + n * inT * inH * inW * inC
             var tap = 0
             for kt in 0..<kernel.t {

@@ -63,18 +63,26 @@ public struct Winograd3x3Weights: @unchecked Sendable {
 let winogradChunkTiles = 24
 
 /// out[N, H, W, Cout] = conv3x3(in[N, H, W, Cin], stride 1, zero padding 1) + bias, then the activation.
-public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3Weights,
+///
+/// With `rows`, only those output rows are computed (the range starts on a multiple of 4, a
+/// tile boundary) and `out` holds just them: [N, rows.count, W, Cout]. A caller that consumes
+/// the output band by band keeps each band in the cache.
+public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3Weights, rows: Range<Int>? = nil,
                             activation: Activation = .none, pool: ThreadPool = .shared) {
     precondition(input.rank == 4 && input.c == weights.inChannels,
                  "winograd: input \(input.shape) for \(weights.inChannels) in-channels")
-    precondition(out.shape == [input.n, input.h, input.w, weights.outChannels],
-                 "winograd: out \(out.shape) for input \(input.shape)")
+    let band = rows ?? 0..<input.h
+    precondition(band.lowerBound % 4 == 0 && band.lowerBound >= 0 && band.upperBound <= input.h,
+                 "winograd: rows \(band) of \(input.h) do not start on a tile")
+    precondition(out.shape == [input.n, band.count, input.w, weights.outChannels],
+                 "winograd: out \(out.shape) for rows \(band) of input \(input.shape)")
     let (n, h, w, cin, cout) = (input.n, input.h, input.w, input.c, weights.outChannels)
+    let (firstRow, bandH) = (band.lowerBound, band.count)
     guard out.count > 0, cin > 0 else {
         if out.count > 0 { for p in 0..<(out.count / cout) { for o in 0..<cout { out.data[p * cout + o] = activation.apply(weights.bias.pointer[o]) } } }
         return
     }
-    let tilesH = (h + 3) / 4, tilesW = (w + 3) / 4
+    let tilesH = (bandH + 3) / 4, tilesW = (w + 3) / 4
     let tiles = n * tilesH * tilesW
     let chunks = (tiles + winogradChunkTiles - 1) / winogradChunkTiles
     let src = UnsafePointer(input.data), dst = out.data
@@ -98,7 +106,7 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
                 let rem = tile - image * tilesH * tilesW
                 let ty = rem / tilesW, tx = rem - (rem / tilesW) * tilesW
                 for i in 0..<6 {
-                    let y = 4 * ty - 1 + i
+                    let y = firstRow + 4 * ty - 1 + i
                     for j in 0..<6 {
                         let x = 4 * tx - 1 + j
                         pixels[i * 6 + j] = y >= 0 && y < h && x >= 0 && x < w ? src + ((image * h + y) * w + x) * cin : zero
@@ -121,10 +129,10 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
                 let rem = tile - image * tilesH * tilesW
                 let ty = rem / tilesW, tx = rem - (rem / tilesW) * tilesW
                 let y0 = 4 * ty, x0 = 4 * tx
-                let base = dst + ((image * h + y0) * w + x0) * cout
+                let base = dst + ((image * bandH + y0) * w + x0) * cout
                 winogradOutputTile(m + t * cout, stride: winogradChunkTiles * cout, channels: cout, bias: bias,
                                    activation: activation, out: base, rowStride: w * cout,
-                                   rows: min(4, h - y0), columns: min(4, w - x0), scratch: scratch)
+                                   rows: min(4, bandH - y0), columns: min(4, w - x0), scratch: scratch)
             }
         }
     }

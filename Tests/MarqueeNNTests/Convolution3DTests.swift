@@ -128,6 +128,27 @@ final class Convolution3DTests: XCTestCase {
                                inChannel: 3, inExtra: 1, outChannel: 1, outExtra: 17), seed: 1302)
     }
 
+    func testABandOfOutputRowsMatchesThoseRowsOfTheWholeOutput() {
+        var rng = TestRandom(seed: 1601)
+        let x = randomTensor([2, 3, 9, 5, 3], &rng)
+        let weight = rng.floats(17 * 3 * 9), bias = rng.floats(17)
+        let weights = Conv3DWeights(oidhw: weight, bias: bias, outChannels: 17, inChannels: 3, kernel: Size3(1, 3, 3))
+        let whole = referenceConv3d(x, weight: weight, bias: bias, inChannels: 3, outChannels: 17, kernel: Size3(1, 3, 3),
+                                    stride: 1, dilation: 1, padding: Size3(0, 1, 1), activation: .relu).values
+        for rows in [0..<4, 4..<8, 8..<9] {
+            let out = GuardedTensor(shape: [2, 3, rows.count, 5, 17])
+            conv3d(out: out.tensor, in: x, weights: weights, padding: Size3(0, 1, 1), rows: rows, activation: .relu,
+                   pool: ThreadPool(threadCount: 2))
+            var expected: [Float] = []
+            for frame in 0..<6 {
+                let first = (frame * 9 + rows.lowerBound) * 5 * 17
+                expected += whole[first..<(first + rows.count * 5 * 17)]
+            }
+            assertClose(out.tensor.toArray(), expected, tolerance: 2e-5, "rows \(rows)")
+            out.assertGuardsIntact("rows \(rows)")
+        }
+    }
+
     func testStridesAndUnpaddedKernels() {
         checkConv3d(Conv3DCase(t: 7, h: 8, w: 9, cin: 4, cout: 18, stride: Size3(2, 2, 1)), seed: 1401)
         checkConv3d(Conv3DCase(t: 6, h: 7, w: 5, cin: 3, cout: 16, kernel: Size3(2, 3, 1), stride: Size3(1, 2, 2),

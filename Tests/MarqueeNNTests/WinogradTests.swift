@@ -3,7 +3,9 @@ import XCTest
 
 /// Winograd F(4x4, 3x3) against the direct reference convolution (ConvolutionTests.swift).
 final class WinogradTests: XCTestCase {
-    private func check(batch: Int = 1, h: Int, w: Int, cin: Int, cout: Int, activation: Activation = .none,
+    /// With `rows`, only that band of output rows is computed, into a tensor of just those rows.
+    private func check(batch: Int = 1, h: Int, w: Int, cin: Int, cout: Int, rows: Range<Int>? = nil,
+                       activation: Activation = .none,
                        seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var rng = TestRandom(seed: seed)
         let x = randomTensor([batch, h, w, cin], &rng)
@@ -11,17 +13,25 @@ final class WinogradTests: XCTestCase {
         let weights = Winograd3x3Weights(oihw: weight, bias: bias, outChannels: cout, inChannels: cin)
         let expected = referenceConv2d(x, weight: weight, bias: bias, outChannels: cout, kernel: 3, groups: 1,
                                        stride: 1, dilation: 1, padding: .symmetric(1), activation: activation)
-        let out = GuardedTensor(shape: [batch, h, w, cout])
-        winogradConv3x3(out: out.tensor, in: x, weights: weights, activation: activation, pool: ThreadPool(threadCount: 2))
-        let context = "\(batch)x\(h)x\(w)x\(cin)->\(cout) \(activation)"
+        let band = rows ?? 0..<h
+        let out = GuardedTensor(shape: [batch, band.count, w, cout])
+        winogradConv3x3(out: out.tensor, in: x, weights: weights, rows: rows, activation: activation,
+                        pool: ThreadPool(threadCount: 2))
+        let context = "\(batch)x\(h)x\(w)x\(cin)->\(cout) rows \(band) \(activation)"
         // The transforms regroup the sum and scale its terms (by up to 8 along each axis), so
         // the rounding error follows the sum of the terms' magnitudes, not the result's size.
         let magnitudes = referenceConv2d(Tensor(shape: x.shape, values: x.toArray().map(abs)), weight: weight.map(abs),
                                          bias: bias.map(abs), outChannels: cout, kernel: 3, groups: 1,
                                          stride: 1, dilation: 1, padding: .symmetric(1)).values
+        // The band's rows of every image, in the full output's indexing.
+        let rowValues = w * cout
+        let bandIndices: [Int] = (0..<batch).flatMap { (image: Int) -> Range<Int> in
+            let first: Int = (image * h + band.lowerBound) * rowValues
+            return first..<(first + band.count * rowValues)
+        }
         let actual = out.tensor.toArray()
-        for i in actual.indices where !(abs(actual[i] - expected.values[i]) <= 1e-5 * magnitudes[i] + 1e-6) {
-            XCTFail("\(context): index \(i) is \(actual[i]), expected \(expected.values[i]) (terms' magnitude \(magnitudes[i]))",
+        for (k, i) in bandIndices.enumerated() where !(abs(actual[k] - expected.values[i]) <= 1e-5 * magnitudes[i] + 1e-6) {
+            XCTFail("\(context): index \(i) is \(actual[k]), expected \(expected.values[i]) (terms' magnitude \(magnitudes[i]))",
                     file: file, line: line)
             break
         }
@@ -50,5 +60,14 @@ final class WinogradTests: XCTestCase {
         // 2 x 4 x 7 = 56 tiles: two full chunks of 24 and a partial one.
         check(batch: 2, h: 13, w: 26, cin: 64, cout: 128, activation: .relu, seed: 2201)
         check(batch: 5, h: 3, w: 5, cin: 17, cout: 33, seed: 2202)
+    }
+
+    func testBandsOfOutputRowsMatchTheWholeImage() {
+        // Bands of one tile row, including the last, shorter one, and a band of two tile rows.
+        var seed: UInt64 = 2300
+        for rows in [0..<4, 4..<8, 24..<27, 8..<16] {
+            seed += 1
+            check(batch: 3, h: 27, w: 10, cin: 17, cout: 33, rows: rows, activation: .relu, seed: seed)
+        }
     }
 }

@@ -1,0 +1,109 @@
+import XCTest
+@testable import MarqueeNN
+
+/// Several temporal branches against the direct reference, branch by branch: each reads its
+/// channel slice of one input and writes its slice of one output; channels no branch writes
+/// keep the sentinel.
+func checkTemporalBranches(clips: Int = 1, frames: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
+                           branches spec: [(cin: Int, cout: Int, taps: Int, dilation: Int, inChannel: Int, outChannel: Int)],
+                           activation: Activation = .relu, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+    var rng = TestRandom(seed: seed)
+    let x = randomTensor([clips, frames, height, width, inChannels], &rng)
+    var branches: [TemporalBranch] = []
+    var expected: [(values: [Float], outChannel: Int, cout: Int)] = []
+    for b in spec {
+        let weight = rng.floats(b.cout * b.cin * b.taps)
+        let bias = rng.floats(b.cout)
+        let kernel = Size3(b.taps, 1, 1)
+        branches.append(TemporalBranch(weights: Conv3DWeights(oidhw: weight, bias: bias, outChannels: b.cout, inChannels: b.cin,
+                                                              kernel: kernel),
+                                       dilation: b.dilation, inChannel: b.inChannel, outChannel: b.outChannel))
+        let reference = referenceConv3d(x, inChannel: b.inChannel, weight: weight, bias: bias, inChannels: b.cin,
+                                        outChannels: b.cout, kernel: kernel, stride: 1, dilation: Size3(b.dilation, 1, 1),
+                                        padding: Size3((b.taps - 1) / 2 * b.dilation, 0, 0), activation: activation)
+        expected.append((reference.values, b.outChannel, b.cout))
+    }
+    let out = GuardedTensor(shape: [clips, frames, height, width, outChannels])
+    temporalConvolution(out: out.tensor, in: x, branches: branches, activation: activation, pool: ThreadPool(threadCount: 2))
+    let all = out.tensor.toArray()
+    let voxels = all.count / outChannels
+    var written = [Bool](repeating: false, count: outChannels)
+    for e in expected {
+        var slice: [Float] = []
+        for v in 0..<voxels { for c in 0..<e.cout { slice.append(all[v * outChannels + e.outChannel + c]) } }
+        assertClose(slice, e.values, tolerance: 2e-5, "branch writing \(e.outChannel)..<\(e.outChannel + e.cout)", file: file, line: line)
+        for c in 0..<e.cout { written[e.outChannel + c] = true }
+    }
+    for v in 0..<voxels {
+        for c in 0..<outChannels where !written[c] {
+            XCTAssertEqual(all[v * outChannels + c].bitPattern, GuardedTensor.sentinel.bitPattern,
+                           "channel \(c) belongs to no branch but was written", file: file, line: line)
+        }
+    }
+    out.assertGuardsIntact("temporal branches", file: file, line: line)
+}
+
+final class TemporalConvolutionTests: XCTestCase {
+    func testFourDilatedBranchesAsInATransNetV2Cell() {
+        // f = 16: branch b reads channels 32b..<32b+32 and writes 16b..<16b+16, dilation 2^b.
+        let branches = (0..<4).map { b in (cin: 32, cout: 16, taps: 3, dilation: 1 << b, inChannel: 32 * b, outChannel: 16 * b) }
+        checkTemporalBranches(frames: 20, height: 3, width: 4, inChannels: 128, outChannels: 64, branches: branches, seed: 2001)
+    }
+
+    func testFramesFewerThanTheDilationReadOnlyPadding() {
+        for frames in [1, 2, 5] {
+            checkTemporalBranches(frames: frames, height: 2, width: 3, inChannels: 8, outChannels: 4,
+                                  branches: [(cin: 8, cout: 4, taps: 3, dilation: 8, inChannel: 0, outChannel: 0)],
+                                  seed: 2100 + UInt64(frames))
+        }
+    }
+
+    func testChannelAndPixelTails() {
+        // Pixel counts 1...13 cross the 6-row tile; channel counts cross the 16-lane panels.
+        var seed: UInt64 = 2200
+        for pixels in 1...13 {
+            for (cin, cout) in [(1, 1), (15, 17), (16, 16), (17, 33)] {
+                seed += 1
+                checkTemporalBranches(frames: 4, height: 1, width: pixels, inChannels: cin + 2, outChannels: cout + 3,
+                                      branches: [(cin: cin, cout: cout, taps: 3, dilation: 1, inChannel: 1, outChannel: 2)],
+                                      activation: seed % 2 == 0 ? .relu : .none, seed: seed)
+            }
+        }
+    }
+
+    func testClipsAreConvolvedSeparately() {
+        // Two clips of 6 frames: taps never reach from one clip into the other.
+        checkTemporalBranches(clips: 2, frames: 6, height: 2, width: 2, inChannels: 5, outChannels: 7,
+                              branches: [(cin: 5, cout: 3, taps: 3, dilation: 2, inChannel: 0, outChannel: 0),
+                                         (cin: 4, cout: 4, taps: 5, dilation: 1, inChannel: 1, outChannel: 3)],
+                              seed: 2301)
+    }
+
+    func testABandOfRowsIsWrittenIntoItsRowsOfTheOutput() {
+        // Input: rows 3..<5 of a 6-row output, 5 frames; rows 0..<3 and 5 stay untouched.
+        var rng = TestRandom(seed: 2401)
+        let band = randomTensor([1, 5, 2, 3, 4], &rng)
+        let weight = rng.floats(2 * 4 * 3), bias = rng.floats(2)
+        let weights = Conv3DWeights(oidhw: weight, bias: bias, outChannels: 2, inChannels: 4, kernel: Size3(3, 1, 1))
+        let expected = referenceConv3d(band, weight: weight, bias: bias, inChannels: 4, outChannels: 2, kernel: Size3(3, 1, 1),
+                                       stride: 1, dilation: Size3(2, 1, 1), padding: Size3(2, 0, 0)).values
+        let out = GuardedTensor(shape: [1, 5, 6, 3, 2])
+        temporalConvolution(out: out.tensor, outRow: 3, in: band,
+                            branches: [TemporalBranch(weights: weights, dilation: 2, inChannel: 0, outChannel: 0)],
+                            pool: ThreadPool(threadCount: 2))
+        let all = out.tensor.toArray()
+        var inBand: [Float] = []
+        for t in 0..<5 {
+            for y in 0..<6 {
+                let row = Array(all[((t * 6 + y) * 3 * 2)..<((t * 6 + y + 1) * 3 * 2)])
+                if (3..<5).contains(y) {
+                    inBand += row
+                } else {
+                    XCTAssertTrue(row.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern }, "frame \(t) row \(y) was written")
+                }
+            }
+        }
+        assertClose(inBand, expected, tolerance: 2e-5, "band rows 3..<5")
+        out.assertGuardsIntact("band rows 3..<5")
+    }
+}
