@@ -61,8 +61,8 @@ public final class TransNetV2 {
     struct Cell {
         var filters: Int
         /// The four branches' 1x3x3 spatial convolutions: direct on the 3 colour channels, by
-        /// Winograd's F(4x4, 3x3) (4x fewer multiplications) on the wider inputs after the first
-        /// cell. (On 3 channels the Winograd transforms and the 36 products per tile cost more
+        /// Winograd's F(6x6, 3x3) (5x fewer multiplications; 6x6 tiles fit the 27x48, 13x24 and
+        /// 6x12 maps with less waste than 4x4 ones) on the wider inputs after the first cell. (On 3 channels the Winograd transforms and the 36 products per tile cost more
         /// than the multiplications they save.)
         enum Spatial {
             case direct(Conv3DWeights)
@@ -117,7 +117,7 @@ public final class TransNetV2 {
                 }
                 let spatial: Cell.Spatial = cellIn < 16
                     ? .direct(Conv3DWeights(oidhw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, kernel: Size3(1, 3, 3)))
-                    : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn))
+                    : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, tileSize: 6))
                 cells.append(Cell(filters: f, spatial: spatial, temporal: temporal))
             }
             blocks.append(cells)
@@ -247,8 +247,8 @@ public final class TransNetV2 {
     ///
     /// The spatial convolutions' output for all 100 frames is larger than the caches (66 MB
     /// in block 0), and the temporal convolutions read it back at frames up to 8 apart. So the
-    /// cell runs in bands of 4 image rows (one Winograd tile row): the spatial output of a
-    /// band, every frame of it (about 10 MB in each block), is written and read back while it
+    /// cell runs in bands of 6 image rows (one Winograd tile row): the spatial output of a
+    /// band, every frame of it (about 15 MB in each block), is written and read back while it
     /// is still in the cache. Neither convolution reads another band's spatial output, so the
     /// bands compute exactly what the whole tensor would.
     private func runCell(_ cell: Cell, on input: Tensor) -> Tensor {
@@ -256,7 +256,7 @@ public final class TransNetV2 {
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
         let frames = input.reshaped([t, h, w, channels])
         let out = workspace.tensor([1, t, h, w, 4 * f])
-        let bandRows = 4
+        let bandRows = 6
         let bandStorage = workspace.tensor([t, min(h, bandRows), w, 8 * f]).storage
         for first in stride(from: 0, to: h, by: bandRows) {
             let rows = first..<min(h, first + bandRows)
