@@ -256,6 +256,15 @@ func convGemm(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>, 
               activation: Activation, pool: ThreadPool) {
     let taps = g.kernel.h * g.kernel.w
     let pixels = g.batch * g.outH * g.outW
+    if taps == 1 && g.stride == Size2(1, 1) && g.padTop == 0 && g.padLeft == 0 && g.outH == g.inH && g.outW == g.inW {
+        // A pointwise convolution: output pixel p reads input pixel p, with no division
+        // into image, row and column per row pointer.
+        indirectGemm(m: pixels, taps: 1, depth: depth, b: b, activation: activation,
+                     out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
+            for r in 0..<gemmTileRows { ind[r] = input + (m0 + min(r, rows - 1)) * g.inC }
+        }
+        return
+    }
     indirectGemm(m: pixels, taps: taps, depth: depth, b: b, activation: activation,
                  out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
         for r in 0..<gemmTileRows {

@@ -43,6 +43,7 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
     let lastNumerator = g.inW - 1 - (kw - 1) * dw + g.padLeft
     let interiorHi = lastNumerator < 0 ? -1 : min(g.outW - 1, lastNumerator / sw)
     let work = 2 * g.batch * g.outH * g.outW * c * kh * kw
+    let epilogue = Epilogue(activation)
     pool.parallelFor(count: g.batch * g.outH, work: work) { range in
         for row in range {
             let n = row / g.outH, oy = row % g.outH
@@ -75,10 +76,10 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
                             }
                         }
                         let o = outRow + ox * oc + c0
-                        store16(activation.apply(a0), o)
-                        store16(activation.apply(a1), o + oc)
-                        store16(activation.apply(a2), o + 2 * oc)
-                        store16(activation.apply(a3), o + 3 * oc)
+                        store16(epilogue.apply(a0), o)
+                        store16(epilogue.apply(a1), o + oc)
+                        store16(epilogue.apply(a2), o + 2 * oc)
+                        store16(epilogue.apply(a3), o + 3 * oc)
                         ox += 4
                         continue
                     }
@@ -95,11 +96,77 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
                         }
                     }
                     let o = outRow + ox * oc + c0
-                    if lanes == 16 { store16(activation.apply(acc), o) } else { storePartial16(activation.apply(acc), o, lanes) }
+                    if lanes == 16 { store16(epilogue.apply(acc), o) } else { storePartial16(epilogue.apply(acc), o, lanes) }
                     ox += 1
                 }
                 c0 += 16
             }
         }
+    }
+}
+
+/// One output row of a depthwise convolution over input rows that carry their own padding
+/// columns, so that every output pixel's window lies inside them (no edge cases).
+///
+/// rows: `kernel.h` pointers, the window's input rows (a row of zeros where the window
+/// leaves the image), each at its first (padding) column; pixels `pixelStride` floats apart.
+/// Output pixel x reads columns x * stride ..< x * stride + kernel.w.
+/// out: `outW` pixels, `outStride` floats apart.
+/// Channels past `weights.channels` up to the next multiple of 16 are read (the rows must
+/// have that many floats to spare after their last pixel) but never written.
+@inline(__always)
+func depthwisePaddedRow(out: UnsafeMutablePointer<Float>, outStride: Int, outW: Int,
+                        rows: UnsafePointer<UnsafePointer<Float>>, pixelStride: Int, stride: Int,
+                        weights: DepthwiseWeights, epilogue: Epilogue) {
+    let channels = weights.channels, cp = weights.paddedChannels
+    let kh = weights.kernel.h, kw = weights.kernel.w
+    let w = UnsafePointer(weights.weights.pointer), bias = UnsafePointer(weights.bias.pointer)
+    let step = stride * pixelStride
+    var c0 = 0
+    while c0 < channels {
+        let lanes = min(16, channels - c0)
+        let b = load16(bias + c0)
+        var x = 0
+        // Four pixels at a time: each weight vector loaded feeds four FMAs.
+        while x + 4 <= outW {
+            var a0 = b, a1 = b, a2 = b, a3 = b
+            for ky in 0..<kh {
+                let src = rows[ky] + x * step + c0
+                let wr = w + ky * kw * cp + c0
+                for kx in 0..<kw {
+                    let wv = load16(wr + kx * cp)
+                    let s = src + kx * pixelStride
+                    a0 = fma16(load16(s), wv, a0)
+                    a1 = fma16(load16(s + step), wv, a1)
+                    a2 = fma16(load16(s + 2 * step), wv, a2)
+                    a3 = fma16(load16(s + 3 * step), wv, a3)
+                }
+            }
+            let o = out + x * outStride + c0
+            if lanes == 16 {
+                store16(epilogue.apply(a0), o)
+                store16(epilogue.apply(a1), o + outStride)
+                store16(epilogue.apply(a2), o + 2 * outStride)
+                store16(epilogue.apply(a3), o + 3 * outStride)
+            } else {
+                storePartial16(epilogue.apply(a0), o, lanes)
+                storePartial16(epilogue.apply(a1), o + outStride, lanes)
+                storePartial16(epilogue.apply(a2), o + 2 * outStride, lanes)
+                storePartial16(epilogue.apply(a3), o + 3 * outStride, lanes)
+            }
+            x += 4
+        }
+        while x < outW {
+            var acc = b
+            for ky in 0..<kh {
+                let src = rows[ky] + x * step + c0
+                let wr = w + ky * kw * cp + c0
+                for kx in 0..<kw { acc = fma16(load16(src + kx * pixelStride), load16(wr + kx * cp), acc) }
+            }
+            let o = out + x * outStride + c0
+            if lanes == 16 { store16(epilogue.apply(acc), o) } else { storePartial16(epilogue.apply(acc), o, lanes) }
+            x += 1
+        }
+        c0 += 16
     }
 }

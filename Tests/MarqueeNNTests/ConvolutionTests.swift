@@ -207,3 +207,19 @@ final class ConvolutionTests: XCTestCase {
         assertClose(c.toArray(), d.toArray(), "Keras depthwise vs grouped OIHW")
     }
 }
+
+final class PointwiseConvolutionTests: XCTestCase {
+    func testStrideOnePointwiseConvMatchesReferenceAcrossPixelAndChannelTails() {
+        // Stride 1 without padding reads output pixel p's row at input pixel p.
+        var seed: UInt64 = 3000
+        for (h, w) in [(1, 1), (1, 5), (3, 5), (4, 4), (5, 7)] {
+            for cin in [1, 15, 16, 17, 33] {
+                for cout in [1, 15, 16, 17, 33] {
+                    seed += 1
+                    checkConv(ConvCase(batch: seed % 3 == 0 ? 2 : 1, h: h, w: w, cin: cin, cout: cout, kernel: 1,
+                                       activation: seed % 2 == 0 ? .relu6 : .none), seed: seed)
+                }
+            }
+        }
+    }
+}
