@@ -30,7 +30,8 @@ struct DepthwiseWeights {
 ///
 /// Per output row and 16-channel block, pixels whose window lies wholly inside the input
 /// are computed four at a time, so each weight vector loaded feeds four FMAs; pixels at the
-/// edges (and the channel tail) take the clipped one-pixel path.
+/// edges (and the channel tail) take the clipped one-pixel path, which keeps four partial
+/// sums so that its FMAs do not wait on each other.
 func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>,
                      weights: DepthwiseWeights, geometry g: ConvGeometry,
                      activation: Activation, pool: ThreadPool) {
@@ -44,6 +45,10 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
     let interiorHi = lastNumerator < 0 ? -1 : min(g.outW - 1, lastNumerator / sw)
     let work = 2 * g.batch * g.outH * g.outW * c * kh * kw
     let epilogue = Epilogue(activation)
+    if g.dilation == Size2(1, 1) {
+        depthwiseConv2dPaddedRows(out: out, in: input, weights: weights, geometry: g, epilogue: epilogue, pool: pool)
+        return
+    }
     pool.parallelFor(count: g.batch * g.outH, work: work) { range in
         for row in range {
             let n = row / g.outH, oy = row % g.outH
@@ -86,15 +91,40 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
                     var kxLo = 0, kxHi = kw
                     while kxLo < kw && x0 + kxLo * dw < 0 { kxLo += 1 }
                     while kxHi > kxLo && x0 + (kxHi - 1) * dw >= g.inW { kxHi -= 1 }
-                    var acc = b
-                    for ky in kyLo..<kyHi {
+                    // Four independent sums (even/odd tap of even/odd row): one chain of
+                    // dependent FMAs would wait out the FMA latency on every tap, and on
+                    // 7x7 and 14x14 images most pixels come this way.
+                    var s0 = b, s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+                    var ky = kyLo
+                    while ky < kyHi {
                         let src = image + ((y0 + ky * g.dilation.h) * g.inW + x0) * c + c0
                         let wr = w + ky * kw * cp + c0
-                        for kx in kxLo..<kxHi {
-                            let p = src + kx * dw * c
-                            acc = fma16(lanes == 16 ? load16(p) : loadPartial16(p, lanes), load16(wr + kx * cp), acc)
+                        let secondRow = ky + 1 < kyHi
+                        let src2 = secondRow ? src + g.dilation.h * g.inW * c : src
+                        let wr2 = wr + kw * cp
+                        var kx = kxLo
+                        while kx + 1 < kxHi {
+                            let p = src + kx * dw * c, q = p + dw * c
+                            s0 = fma16(lanes == 16 ? load16(p) : loadPartial16(p, lanes), load16(wr + kx * cp), s0)
+                            s1 = fma16(lanes == 16 ? load16(q) : loadPartial16(q, lanes), load16(wr + (kx + 1) * cp), s1)
+                            if secondRow {
+                                let p2 = src2 + kx * dw * c, q2 = p2 + dw * c
+                                s2 = fma16(lanes == 16 ? load16(p2) : loadPartial16(p2, lanes), load16(wr2 + kx * cp), s2)
+                                s3 = fma16(lanes == 16 ? load16(q2) : loadPartial16(q2, lanes), load16(wr2 + (kx + 1) * cp), s3)
+                            }
+                            kx += 2
                         }
+                        if kx < kxHi {
+                            let p = src + kx * dw * c
+                            s0 = fma16(lanes == 16 ? load16(p) : loadPartial16(p, lanes), load16(wr + kx * cp), s0)
+                            if secondRow {
+                                let p2 = src2 + kx * dw * c
+                                s2 = fma16(lanes == 16 ? load16(p2) : loadPartial16(p2, lanes), load16(wr2 + kx * cp), s2)
+                            }
+                        }
+                        ky += 2
                     }
+                    let acc = (s0 + s1) + (s2 + s3)
                     let o = outRow + ox * oc + c0
                     if lanes == 16 { store16(epilogue.apply(acc), o) } else { storePartial16(epilogue.apply(acc), o, lanes) }
                     ox += 1
@@ -127,8 +157,12 @@ func depthwisePaddedRow(out: UnsafeMutablePointer<Float>, outStride: Int, outW: 
         let lanes = min(16, channels - c0)
         let b = load16(bias + c0)
         var x = 0
-        // Four pixels at a time: each weight vector loaded feeds four FMAs.
-        while x + 4 <= outW {
+        // Four pixels at a time: each weight vector loaded feeds four FMAs. A row whose
+        // width is not a multiple of four ends with a group that overlaps the one before it
+        // (those pixels are computed twice, to the same values) rather than with single
+        // pixels, whose FMAs would wait on each other.
+        while outW >= 4 && x < outW {
+            x = min(x, outW - 4)
             var a0 = b, a1 = b, a2 = b, a3 = b
             for ky in 0..<kh {
                 let src = rows[ky] + x * step + c0
@@ -168,5 +202,55 @@ func depthwisePaddedRow(out: UnsafeMutablePointer<Float>, outStride: Int, outW: 
             x += 1
         }
         c0 += 16
+    }
+}
+
+/// depthwiseConv2d without dilation: each thread walks down a band of output rows, copying
+/// the input rows its windows need into a ring of `kernel.h` rows that carry the padding as
+/// zero columns, so that every pixel takes depthwisePaddedRow's four-pixel path. On 14x14
+/// and 7x7 images with 5x5 kernels (EfficientNet's late blocks) most pixels touch an edge,
+/// and the clipped one-pixel path made the depthwise layers cost more than the 1x1
+/// convolutions around them. Bands overlap by the window's halo, which is copied twice.
+func depthwiseConv2dPaddedRows(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>,
+                               weights: DepthwiseWeights, geometry g: ConvGeometry,
+                               epilogue: Epilogue, pool: ThreadPool) {
+    let c = g.inC, kh = g.kernel.h, kw = g.kernel.w, stride = g.stride
+    let paddedW = max(g.padLeft + g.inW, (g.outW - 1) * stride.w + kw)
+    let rowFloats = paddedW * c + 16
+    // Few bands: each costs a halo of kernel.h - stride rows copied twice.
+    let bandsPerImage = g.batch >= pool.threadCount ? 1 : min(g.outH, pool.threadCount * max(1, g.outH / 28))
+    let work = 2 * g.batch * g.outH * g.outW * c * kh * kw
+    pool.parallelFor(count: g.batch * bandsPerImage, work: work) { range in
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (kh + 1) * rowFloats)
+        defer { scratch.deallocate() }
+        scratch.initialize(repeating: 0, count: (kh + 1) * rowFloats)
+        let zeroRow = UnsafePointer(scratch + kh * rowFloats)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { windowRows in
+            let window = windowRows.baseAddress!
+            for item in range {
+                let image = item / bandsPerImage, band = item % bandsPerImage
+                let firstOutRow = g.outH * band / bandsPerImage, endOutRow = g.outH * (band + 1) / bandsPerImage
+                let imageIn = input + image * g.inH * g.inW * c
+                var nextInRow = Int.min
+                for oy in firstOutRow..<endOutRow {
+                    let firstInRow = oy * stride.h - g.padTop
+                    nextInRow = max(nextInRow, firstInRow)
+                    let lastInRow = min(firstInRow + kh - 1, g.inH - 1)
+                    while nextInRow <= lastInRow {
+                        if nextInRow >= 0 {
+                            (scratch + (nextInRow % kh) * rowFloats + g.padLeft * c)
+                                .update(from: imageIn + nextInRow * g.inW * c, count: g.inW * c)
+                        }
+                        nextInRow += 1
+                    }
+                    for ky in 0..<kh {
+                        let iy = firstInRow + ky
+                        window[ky] = iy >= 0 && iy < g.inH ? UnsafePointer(scratch + (iy % kh) * rowFloats) : zeroRow
+                    }
+                    depthwisePaddedRow(out: out + (image * g.outH + oy) * g.outW * g.outC, outStride: g.outC, outW: g.outW,
+                                       rows: window, pixelStride: c, stride: stride.w, weights: weights, epilogue: epilogue)
+                }
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ struct Epilogue {
         }
     }
 
-    @inline(__always)
+    @inline(always)
     func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         isClamp ? min16(max16(v, lower), upper) : activation.apply(v)
     }

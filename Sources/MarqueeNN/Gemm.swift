@@ -72,7 +72,7 @@ public struct PackedMatrix: @unchecked Sendable {
 ///
 /// `a` holds `taps * 6` row pointers (tap-major); `b` is one packed panel. With `residual`,
 /// its rows (`ldr` apart) are added after the activation, as a residual connection's sum.
-@inline(__always)
+@inline(always)
 func gemmMicroKernel6x16(
     depth: Int, taps: Int,
     a: UnsafePointer<UnsafePointer<Float>>,
