@@ -70,7 +70,9 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
     pool.parallelFor(count: n * bandsPerImage, work: work) { range in
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
         defer { scratch.deallocate() }
-        scratch.initialize(repeating: 0, count: scratchFloats)
+        initializePaddedRing(scratch, slots: kh, rowFloats: rowFloats, pixelStride: hidden,
+                             interiorStart: pad.left, interiorPixels: w)
+        (scratch + (kh + 1) * rowFloats).initialize(repeating: 0, count: scratchFloats - (kh + 1) * rowFloats)
         let zeroRow = UnsafePointer(scratch + kh * rowFloats)
         let depthwiseRow = scratch + (kh + 1) * rowFloats
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { windowRows in
