@@ -1,6 +1,11 @@
 // Depthwise convolution (one filter per channel) over NHWC: SIMD16 lanes run along channels,
 // so every tap is one vector multiply-add per 16 channels. Any kernel size, stride, dilation
 // and padding; bias and activation are fused into the store.
+//
+// Without dilation, rows are first copied into a ring of rows that carry the padding as zero
+// columns (depthwiseConv2dPaddedRows), so that every output pixel takes the same four-pixel
+// path (depthwisePaddedRow, which the fused inverted residual block also uses); the general
+// path below clips each window at the image's edges.
 
 /// Depthwise weights packed [kh][kw][C padded to 16] with a padded bias.
 struct DepthwiseWeights {
