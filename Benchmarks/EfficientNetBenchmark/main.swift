@@ -36,6 +36,14 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// CPU seconds used by this process's threads: unlike wall time, not inflated when another
+/// process holds a core.
+func cpuTime() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 // Eight real inputs: the scikit-image photos and frames of Big Buck Bunny.
 let photos = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"].map { root.appendingPathComponent("Media/samples/\($0)").path }
 var crops: [RGBImage] = []
@@ -57,16 +65,18 @@ let pool = ThreadPool(threadCount: threads)
 let model: EfficientNetLite0
 do { model = try ModelStore.locate().efficientNetLite0(pool: pool) } catch { fail("\(error)") }
 
-@MainActor func imagesPerSecond(_ input: Tensor) -> Double {
+/// Best images per second over timed rounds, and the least CPU time per image (all threads).
+@MainActor func imagesPerSecond(_ input: Tensor) -> (rate: Double, cpuPerImage: Double) {
     for _ in 0..<3 { _ = model.forward(input) }
-    var best = 0.0
+    var best = 0.0, bestCPU = Double.infinity
     let deadline = now() + seconds
     while now() < deadline {
-        let start = now()
+        let start = now(), startCPU = cpuTime()
         for _ in 0..<5 { _ = model.forward(input) }
         best = max(best, Double(5 * input.n) / (now() - start))
+        bestCPU = min(bestCPU, (cpuTime() - startCPU) / Double(5 * input.n))
     }
-    return best
+    return (best, bestCPU)
 }
 
 // Peers: the same inputs, NCHW, through a .npy file.
@@ -118,7 +128,7 @@ struct Peers: Decodable {
 let oursFirst = [1: imagesPerSecond(single), batchSize: imagesPerSecond(batch)]
 let peers = runPeers()
 let oursSecond = [1: imagesPerSecond(single), batchSize: imagesPerSecond(batch)]
-let ours = oursFirst.merging(oursSecond) { max($0, $1) }
+let ours = oursFirst.merging(oursSecond) { (max($0.rate, $1.rate), min($0.cpuPerImage, $1.cpuPerImage)) }
 
 let macs = EfficientNetLite0.multiplyAccumulates
 let cpuinfo = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
@@ -131,15 +141,16 @@ let peakGFLOPS = Double(threads) * flopsPerCycle * mhz / 1000
 
 print("EfficientNet-Lite0, 224x224, \(threads) threads, \(String(format: "%.2f", Double(macs) / 1e6)) M multiply-adds per image")
 if let peers { print("peers: ONNX Runtime \(peers.onnxruntime_version), PyTorch \(peers.torch_version)") }
-print("batch   marquee img/s   onnxruntime img/s   pytorch img/s   vs onnxruntime   vs pytorch")
+print("batch   marquee img/s   onnxruntime img/s   pytorch img/s   vs onnxruntime   vs pytorch   marquee cpu ms/img")
 for size in [1, batchSize] {
-    let o = ours[size]!
+    let o = ours[size]!.rate
     let ort = peers?.onnxruntime[String(size)] ?? .nan
     let pt = peers?.pytorch[String(size)] ?? .nan
-    print(String(format: "%5d %15.1f %19.1f %15.1f %15.2fx %11.2fx", size, o, ort, pt, o / ort, o / pt))
+    print(String(format: "%5d %15.1f %19.1f %15.1f %15.2fx %11.2fx %20.2f", size, o, ort, pt, o / ort, o / pt,
+                 ours[size]!.cpuPerImage * 1000))
 }
 if mhz > 0 {
-    let achieved = ours[1]! * Double(macs) * 2 / 1e9
+    let achieved = ours[1]!.rate * Double(macs) * 2 / 1e9
     print(String(format: "batch 1: %.1f GFLOP/s = %.1f%% of the %.0f GFLOP/s peak (%d cores x %.0f flops/cycle at a nominal %.0f MHz)",
                  achieved, 100 * achieved / peakGFLOPS, peakGFLOPS, threads, flopsPerCycle, mhz))
 }
@@ -147,21 +158,30 @@ if mhz > 0 {
 if profile {
     let rounds = 50
     var stageTimes: [String: Double] = [:]
+    var stageCPU: [String: Double] = [:]
     var order: [String] = []
     for _ in 0..<rounds {
-        var last = now()
+        var last = now(), lastCPU = cpuTime()
         _ = model.forward(single) { name, _ in
-            let t = now()
+            let t = now(), c = cpuTime()
             if stageTimes[name] == nil { order.append(name) }
             stageTimes[name, default: 0] += t - last
+            stageCPU[name, default: 0] += c - lastCPU
             last = t
+            lastCPU = c
         }
     }
     let total = stageTimes.values.reduce(0, +)
-    print("\nwhere the time goes at batch 1 (mean of \(rounds) runs; pooling and classifier after 'head' not shown)")
+    let totalCPU = stageCPU.values.reduce(0, +)
+    print("\nwhere the time goes at batch 1 (mean of \(rounds) runs; pooling and classifier after 'head' not shown;")
+    print("cpu: CPU time of all of Marquee's threads, which another process's load does not inflate)")
+    print("  stage         wall          cpu    MACs   GFLOP/s per cpu-s")
     for name in order {
-        let t = stageTimes[name]! / Double(rounds)
+        let t = stageTimes[name]! / Double(rounds), c = stageCPU[name]! / Double(rounds)
+        let stageMACs = EfficientNetLite0.stageMultiplyAccumulates[name] ?? 0
         print("  " + name.padding(toLength: 8, withPad: " ", startingAt: 0)
-              + String(format: " %7.3f ms  %5.1f%%", t * 1000, 100 * stageTimes[name]! / total))
+              + String(format: " %7.3f ms %5.1f%%  %7.3f ms  %5.1fM  %6.1f", t * 1000, 100 * stageTimes[name]! / total,
+                       c * 1000, Double(stageMACs) / 1e6, c > 0 ? 2 * Double(stageMACs) / c / 1e9 : 0))
     }
+    print(String(format: "  total    %7.3f ms         %7.3f ms", total / Double(rounds) * 1000, totalCPU / Double(rounds) * 1000))
 }

@@ -53,16 +53,26 @@ public final class EfficientNetLite0 {
 
     /// Multiply-accumulates of one 224x224 image (convolutions and classifier).
     public static var multiplyAccumulates: Int {
-        var total = 112 * 112 * 32 * 3 * 9  // stem
+        stageMultiplyAccumulates.values.reduce(0, +)
+    }
+
+    /// Multiply-accumulates of one 224x224 image per stage, named as the forward pass's
+    /// probe names them ("stem", "block00" … "block15", "head"; "classifier").
+    public static var stageMultiplyAccumulates: [String: Int] {
+        var stages = ["stem": 112 * 112 * 32 * 3 * 9]
         var size = 112
-        for block in blockConfigs {
+        for (index, block) in blockConfigs.enumerated() {
             let hidden = block.inChannels * block.expandRatio
+            var total = 0
             if block.expandRatio != 1 { total += size * size * hidden * block.inChannels }
             size = (size + block.stride - 1) / block.stride
             total += size * size * hidden * block.kernel * block.kernel
             total += size * size * block.outChannels * hidden
+            stages[String(format: "block%02d", index)] = total
         }
-        return total + size * size * featureCount * 320 + featureCount * classCount
+        stages["head"] = size * size * featureCount * 320
+        stages["classifier"] = featureCount * classCount
+        return stages
     }
 
     struct Block {
@@ -183,13 +193,28 @@ public final class EfficientNetLite0 {
         return Output(logits: logits, features: flat)
     }
 
+    /// Blocks whose output is at least this wide run fused (`invertedBottleneck`): their
+    /// expanded tensors (up to 112x112x96) would otherwise go to memory and back. Narrower
+    /// blocks hold their whole hidden tensor in L2 anyway, and row by row their GEMMs get
+    /// too few rows (14 or 7) per call; there the fused block measured as fast (14 wide) or
+    /// slower (7 wide) than three convolutions.
+    static let fusedMinimumWidth = 28
+
     private func run(_ block: Block, on input: Tensor) -> Tensor {
+        let stride = Size2(block.config.stride, block.config.stride)
+        let outShape = block.project.outputShape(input: block.depthwise.outputShape(input: input.shape, stride: stride, padding: .same))
+        if outShape[2] >= Self.fusedMinimumWidth {
+            let out = workspace.tensor(outShape)
+            invertedBottleneck(out: out, in: input, expand: block.expand, depthwise: block.depthwise, project: block.project,
+                               stride: block.config.stride, padding: .same, activation: .relu6,
+                               residual: block.config.hasResidual, pool: pool)
+            return out
+        }
         var hidden = input
         if let expand = block.expand {
             hidden = workspace.tensor(expand.outputShape(input: input.shape))
             conv2d(out: hidden, in: input, weights: expand, activation: .relu6, pool: pool)
         }
-        let stride = Size2(block.config.stride, block.config.stride)
         let depthwiseOut = workspace.tensor(block.depthwise.outputShape(input: hidden.shape, stride: stride, padding: .same))
         conv2d(out: depthwiseOut, in: hidden, weights: block.depthwise, stride: stride, padding: .same,
                activation: .relu6, pool: pool)

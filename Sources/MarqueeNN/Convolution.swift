@@ -256,6 +256,21 @@ func convGemm(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>, 
               activation: Activation, pool: ThreadPool) {
     let taps = g.kernel.h * g.kernel.w
     let pixels = g.batch * g.outH * g.outW
+    if taps == 1 && g.stride == Size2(1, 1) && g.padTop == 0 && g.padLeft == 0 && g.outH == g.inH && g.outW == g.inW {
+        // A pointwise convolution: output pixel p reads input pixel p, with no division
+        // into image, row and column per row pointer.
+        indirectGemm(m: pixels, taps: 1, depth: depth, b: b, activation: activation,
+                     out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
+            for r in 0..<gemmTileRows { ind[r] = input + (m0 + min(r, rows - 1)) * g.inC }
+        }
+        return
+    }
+    let rowDepth = depth * g.kernel.w
+    let gathers = depth < gatherBelowDepth && b.panelCount >= gatherMinimumPanels
+    if g.kernel.w > 1 && g.dilation.w == 1 && g.inC == depth && rowDepth <= 32 && !gathers {
+        convGemmRowTaps(out: out, in: input, depth: depth, b: b, geometry: g, activation: activation, pool: pool)
+        return
+    }
     indirectGemm(m: pixels, taps: taps, depth: depth, b: b, activation: activation,
                  out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
         for r in 0..<gemmTileRows {
@@ -276,6 +291,69 @@ func convGemm(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>, 
                         ind[t * gemmTileRows + r] = zeros
                     }
                     t += 1
+                }
+            }
+        }
+    }
+}
+
+/// A convolution with few input channels (an RGB stem: 3 x 3 taps of 3 channels) as an
+/// indirect GEMM with one tap per kernel row: without groups or horizontal dilation, the
+/// kernel.w pixels a row of the window covers are kernel.w * depth consecutive floats of
+/// the input, which is also the order of the packed weights' rows (ky, kx, ci). Three-float
+/// taps would make the micro-kernel reload its six row pointers every three steps. Windows
+/// that leave the image sideways are copied, zero-padded, into a buffer first.
+func convGemmRowTaps(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>, depth: Int,
+                     b: PackedMatrix, geometry g: ConvGeometry, activation: Activation, pool: ThreadPool) {
+    let kh = g.kernel.h, kw = g.kernel.w, rowDepth = kw * depth
+    let pixels = g.batch * g.outH * g.outW
+    // Output columns whose window leaves the input row, and each one's slot among them.
+    var edgeSlot = [Int](repeating: -1, count: g.outW)
+    var edgeCount = 0
+    for ox in 0..<g.outW {
+        let x0 = ox * g.stride.w - g.padLeft
+        if x0 < 0 || x0 + kw > g.inW { edgeSlot[ox] = edgeCount; edgeCount += 1 }
+    }
+    // Their windows, row by row: [n][oy][slot][ky][rowDepth], zero where the window is outside.
+    let edgeRows = TensorStorage(capacity: max(1, g.batch * g.outH * edgeCount * kh * rowDepth))
+    let zeroRow = TensorStorage(capacity: rowDepth)
+    let edges = edgeRows.pointer
+    for n in 0..<g.batch {
+        let image = input + n * g.inH * g.inW * g.inC
+        for oy in 0..<g.outH {
+            for ox in 0..<g.outW where edgeSlot[ox] >= 0 {
+                let x0 = ox * g.stride.w - g.padLeft
+                for ky in 0..<kh {
+                    let iy = oy * g.stride.h - g.padTop + ky * g.dilation.h
+                    let dst = edges + (((n * g.outH + oy) * edgeCount + edgeSlot[ox]) * kh + ky) * rowDepth
+                    guard iy >= 0 && iy < g.inH else { continue }
+                    for kx in 0..<kw where x0 + kx >= 0 && x0 + kx < g.inW {
+                        (dst + kx * depth).update(from: image + (iy * g.inW + x0 + kx) * g.inC, count: depth)
+                    }
+                }
+            }
+        }
+    }
+    let zeros = UnsafePointer(zeroRow.pointer)
+    withExtendedLifetime((edgeRows, zeroRow)) {
+        indirectGemm(m: pixels, taps: kh, depth: rowDepth, b: b, activation: activation,
+                     out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
+            for r in 0..<gemmTileRows {
+                let p = m0 + min(r, rows - 1)
+                let n = p / (g.outH * g.outW)
+                let rem = p - n * g.outH * g.outW
+                let oy = rem / g.outW, ox = rem - oy * g.outW
+                let y0 = oy * g.stride.h - g.padTop, x0 = ox * g.stride.w - g.padLeft
+                let slot = edgeSlot.withUnsafeBufferPointer { $0[ox] }
+                if slot >= 0 {
+                    let window = edges + ((n * g.outH + oy) * edgeCount + slot) * kh * rowDepth
+                    for ky in 0..<kh { ind[ky * gemmTileRows + r] = UnsafePointer(window + ky * rowDepth) }
+                } else {
+                    let image = input + n * g.inH * g.inW * g.inC
+                    for ky in 0..<kh {
+                        let iy = y0 + ky * g.dilation.h
+                        ind[ky * gemmTileRows + r] = iy >= 0 && iy < g.inH ? image + (iy * g.inW + x0) * g.inC : zeros
+                    }
                 }
             }
         }

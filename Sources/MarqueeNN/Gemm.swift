@@ -13,6 +13,10 @@
 // loop is unrolled by two k steps, each 2 vmovups of B, 6 vbroadcastss of A from memory and
 // 12 vfmadd231ps on ymm; all 16 ymm registers are live (12 accumulators, 2 B, 2 broadcasts)
 // and nothing spills. On an AVX-512 machine the same source gives 6 zmm accumulators.
+// The micro-kernel is @inline(always): with two callers the compiler had stopped inlining
+// it and called it per tile. Its epilogue (Epilogue.swift) applies identity, ReLU and ReLU6
+// as an inline vmaxps/vminps; a call to Activation.apply per store had cost as much as the
+// multiply-adds of a K = 16 tile.
 
 /// Rows of C computed per micro-kernel call.
 let gemmTileRows = 6
@@ -70,15 +74,17 @@ public struct PackedMatrix: @unchecked Sendable {
 
 /// Computes rows x columns (<= 6 x 16) of C from `taps` groups of `depth` steps.
 ///
-/// `a` holds `taps * 6` row pointers (tap-major); `b` is one packed panel.
-@inline(__always)
+/// `a` holds `taps * 6` row pointers (tap-major); `b` is one packed panel. With `residual`,
+/// its rows (`ldr` apart) are added after the activation, as a residual connection's sum.
+@inline(always)
 func gemmMicroKernel6x16(
     depth: Int, taps: Int,
     a: UnsafePointer<UnsafePointer<Float>>,
     b: UnsafePointer<Float>,
     bias: UnsafePointer<Float>,
-    activation: Activation,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int
+    epilogue: Epilogue,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+    residual: UnsafePointer<Float>? = nil, ldr: Int = 0
 ) {
     var c0 = load16(bias)
     var c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0
@@ -100,8 +106,26 @@ func gemmMicroKernel6x16(
             k += 1
         }
     }
-    c0 = activation.apply(c0); c1 = activation.apply(c1); c2 = activation.apply(c2)
-    c3 = activation.apply(c3); c4 = activation.apply(c4); c5 = activation.apply(c5)
+    c0 = epilogue.apply(c0); c1 = epilogue.apply(c1); c2 = epilogue.apply(c2)
+    c3 = epilogue.apply(c3); c4 = epilogue.apply(c4); c5 = epilogue.apply(c5)
+    if let r = residual {
+        // Only rows that exist: past the last one the residual may end.
+        if columns == 16 {
+            c0 += load16(r)
+            if rows > 1 { c1 += load16(r + ldr) }
+            if rows > 2 { c2 += load16(r + 2 * ldr) }
+            if rows > 3 { c3 += load16(r + 3 * ldr) }
+            if rows > 4 { c4 += load16(r + 4 * ldr) }
+            if rows > 5 { c5 += load16(r + 5 * ldr) }
+        } else {
+            c0 += loadPartial16(r, columns)
+            if rows > 1 { c1 += loadPartial16(r + ldr, columns) }
+            if rows > 2 { c2 += loadPartial16(r + 2 * ldr, columns) }
+            if rows > 3 { c3 += loadPartial16(r + 3 * ldr, columns) }
+            if rows > 4 { c4 += loadPartial16(r + 4 * ldr, columns) }
+            if rows > 5 { c5 += loadPartial16(r + 5 * ldr, columns) }
+        }
+    }
     if columns == 16 {
         store16(c0, c)
         if rows > 1 { store16(c1, c + ldc) }
@@ -116,6 +140,48 @@ func gemmMicroKernel6x16(
         if rows > 3 { storePartial16(c3, c + 3 * ldc, columns) }
         if rows > 4 { storePartial16(c4, c + 4 * ldc, columns) }
         if rows > 5 { storePartial16(c5, c + 5 * ldc, columns) }
+    }
+}
+
+/// The micro-kernel with its activation given as an `Activation` (applied inline through
+/// an `Epilogue`), for callers that run their own loops over tiles.
+@inline(always)
+func gemmMicroKernel6x16(
+    depth: Int, taps: Int,
+    a: UnsafePointer<UnsafePointer<Float>>,
+    b: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>,
+    activation: Activation,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int
+) {
+    gemmMicroKernel6x16(depth: depth, taps: taps, a: a, b: b, bias: bias, epilogue: Epilogue(activation),
+                        c: c, ldc: ldc, rows: rows, columns: columns)
+}
+
+/// C = epilogue(A * B + bias) (+ residual) on the calling thread, for kernels that split the
+/// work among threads themselves. a: M rows `lda` apart; out: `ldc` apart; residual: `ldr`
+/// apart. Each 6-row block of A meets every panel of B in turn, so B should be small
+/// enough to stay in L1/L2 (a 1x1 convolution's weights in an early network stage).
+@inline(__always)
+func gemmOnCallingThread(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, epilogue: Epilogue,
+                         out: UnsafeMutablePointer<Float>, ldc: Int,
+                         residual: UnsafePointer<Float>? = nil, ldr: Int = 0) {
+    let panelStride = b.rows * gemmTileColumns
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: gemmTileRows) { pointers in
+        let ind = pointers.baseAddress!
+        var m0 = 0
+        while m0 < m {
+            let rows = min(gemmTileRows, m - m0)
+            for r in 0..<gemmTileRows { ind[r] = a + (m0 + min(r, rows - 1)) * lda }
+            for panel in 0..<b.panelCount {
+                let n0 = panel * gemmTileColumns
+                gemmMicroKernel6x16(depth: b.rows, taps: 1, a: UnsafePointer(ind), b: b.panels + panel * panelStride,
+                                    bias: b.bias + n0, epilogue: epilogue, c: out + m0 * ldc + n0, ldc: ldc, rows: rows,
+                                    columns: min(gemmTileColumns, b.columns - n0),
+                                    residual: residual.map { $0 + m0 * ldr + n0 }, ldr: ldr)
+            }
+            m0 += gemmTileRows
+        }
     }
 }
 
@@ -153,6 +219,7 @@ func indirectGemm(
     let packed = b.panels, bias = b.bias, columns = b.columns
     let work = 2 * m * b.rows * columns
     let tileFloats = gather ? gemmTileRows * taps * depth : 1
+    let epilogue = Epilogue(activation)
     pool.parallelFor(count: rowBlocks * chunks, work: work) { range in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: (taps + 1) * gemmTileRows) { pointers in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: tileFloats) { tileBuffer in
@@ -189,7 +256,7 @@ func indirectGemm(
                         depth: gather ? taps * depth : depth, taps: gather ? 1 : taps,
                         a: gather ? UnsafePointer(tileRows) : UnsafePointer(ind),
                         b: packed + panel * panelStride, bias: bias + n0,
-                        activation: activation,
+                        epilogue: epilogue,
                         c: out + m0 * ldc + n0, ldc: ldc, rows: rows,
                         columns: min(gemmTileColumns, columns - n0))
                 }

@@ -207,3 +207,45 @@ final class ConvolutionTests: XCTestCase {
         assertClose(c.toArray(), d.toArray(), "Keras depthwise vs grouped OIHW")
     }
 }
+
+final class PointwiseConvolutionTests: XCTestCase {
+    func testStrideOnePointwiseConvMatchesReferenceAcrossPixelAndChannelTails() {
+        // Stride 1 without padding reads output pixel p's row at input pixel p.
+        var seed: UInt64 = 3000
+        for (h, w) in [(1, 1), (1, 5), (3, 5), (4, 4), (5, 7)] {
+            for cin in [1, 15, 16, 17, 33] {
+                for cout in [1, 15, 16, 17, 33] {
+                    seed += 1
+                    checkConv(ConvCase(batch: seed % 3 == 0 ? 2 : 1, h: h, w: w, cin: cin, cout: cout, kernel: 1,
+                                       activation: seed % 2 == 0 ? .relu6 : .none), seed: seed)
+                }
+            }
+        }
+    }
+}
+
+final class RowTapConvolutionTests: XCTestCase {
+    func testFewChannelConvMatchesReferenceForKernelsStridesPaddingsAndTails() {
+        // Few input channels: each kernel row is one tap of kernel.w * cin consecutive floats,
+        // and windows that leave the image sideways are copied with zeros.
+        let paddings: [Padding2D] = [.same, .valid, .symmetric(Size2(1, 2)), .explicit(top: 2, left: 0, bottom: 0, right: 3)]
+        var seed: UInt64 = 4000
+        for cin in [1, 2, 3, 5, 10] {
+            for (kernel, stride) in [(Size2(3, 3), Size2(2, 2)), (Size2(3, 3), Size2(1, 1)), (Size2(5, 5), Size2(1, 2)),
+                                     (Size2(2, 3), Size2(2, 1)), (Size2(1, 7), Size2(1, 1))] where kernel.w * cin <= 32 {
+                for cout in [1, 16, 17, 33] {
+                    seed += 1
+                    checkConv(ConvCase(batch: seed % 2 == 0 ? 2 : 1, h: 7 + Int(seed % 3), w: 9 + Int(seed % 5), cin: cin,
+                                       cout: cout, kernel: kernel, stride: stride, padding: paddings[Int(seed) % paddings.count],
+                                       activation: seed % 3 == 0 ? .relu6 : .none), seed: seed)
+                }
+            }
+        }
+    }
+
+    func testFewChannelConvWithVerticalDilationAndAnImageNarrowerThanTheKernel() {
+        checkConv(ConvCase(h: 9, w: 8, cin: 3, cout: 17, kernel: 3, dilation: Size2(2, 1), padding: .symmetric(Size2(2, 1))), seed: 4101)
+        checkConv(ConvCase(h: 5, w: 2, cin: 3, cout: 8, kernel: 3, padding: .same), seed: 4102)
+        checkConv(ConvCase(h: 1, w: 1, cin: 2, cout: 5, kernel: 5, stride: 2, padding: .same), seed: 4103)
+    }
+}

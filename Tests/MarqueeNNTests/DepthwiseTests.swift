@@ -38,3 +38,33 @@ final class DepthwiseTests: XCTestCase {
         checkConv(ConvCase(h: 12, w: 12, cin: 33, cout: 33, kernel: 3, groups: 33, padding: .same), seed: 901, pool: .serial)
     }
 }
+
+final class DepthwisePaddedRowTests: XCTestCase {
+    func testUndilatedDepthwiseMatchesReferenceAcrossWidthsChannelsAndPaddings() {
+        // Widths around the four-pixel groups (the last group overlaps the one before it).
+        let paddings: [Padding2D] = [.same, .valid, .symmetric(Size2(2, 2)), .explicit(top: 0, left: 3, bottom: 1, right: 0)]
+        var seed: UInt64 = 6000
+        for w in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 17] {
+            for (kernel, stride) in [(Size2(3, 3), Size2(1, 1)), (Size2(3, 3), Size2(2, 2)), (Size2(5, 5), Size2(1, 1)),
+                                     (Size2(5, 5), Size2(2, 2)), (Size2(3, 5), Size2(2, 1))] {
+                for c in [1, 15, 16, 17, 33] {
+                    seed += 1
+                    let padding = paddings[Int(seed) % paddings.count]
+                    let size = padding.outputSize(input: Size2(6, w), kernel: kernel, stride: stride)
+                    guard size.h > 0 && size.w > 0 else { continue }
+                    checkConv(ConvCase(batch: seed % 4 == 0 ? 2 : 1, h: 6, w: w, cin: c, cout: c, kernel: kernel, stride: stride,
+                                       groups: c, padding: padding, activation: [.relu6, .none, .relu][Int(seed % 3)]), seed: seed)
+                }
+            }
+        }
+    }
+
+    func testUndilatedDepthwiseMatchesReferenceWithManyBandsAndOnOneThread() {
+        // 60 rows on four threads: several bands per image, each with its own halo rows.
+        checkConv(ConvCase(h: 60, w: 10, cin: 17, cout: 17, kernel: 5, groups: 17, padding: .same, activation: .relu6),
+                  seed: 6501, pool: ThreadPool(threadCount: 4))
+        checkConv(ConvCase(h: 61, w: 9, cin: 32, cout: 32, kernel: 3, stride: 2, groups: 32, padding: .same),
+                  seed: 6502, pool: ThreadPool(threadCount: 2))
+        checkConv(ConvCase(batch: 3, h: 7, w: 7, cin: 48, cout: 48, kernel: 5, groups: 48, padding: .same), seed: 6503, pool: .serial)
+    }
+}

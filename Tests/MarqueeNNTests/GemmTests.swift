@@ -80,3 +80,43 @@ final class GemmTests: XCTestCase {
         assertClose(out.toArray(), referenceGemm(a, wKN, nil, m: m, k: k, n: n, .none), "linear")
     }
 }
+
+final class GemmOnCallingThreadTests: XCTestCase {
+    func testMatchesReferenceWithResidualAcrossTileAndVectorTails() {
+        var rng = TestRandom(seed: 77)
+        for m in [1, 5, 6, 7, 13, 33] {
+            for k in [1, 15, 16, 17, 33] {
+                for n in [1, 15, 16, 17, 33] {
+                    let activation: Activation = [.none, .relu6, .relu, .gelu][(m + k + n) % 4]
+                    let withResidual = (m + n) % 2 == 0
+                    // Rows of A, C and the residual are wider than K and N: the strides are honoured.
+                    let lda = k + 3, ldc = n + 5, ldr = n + 2
+                    let a = rng.floats(m * lda), b = rng.floats(k * n, scale: 4), bias = rng.floats(n)
+                    let residual = rng.floats(m * ldr)
+                    let packed = PackedMatrix(rowMajor: b, rows: k, columns: n, bias: bias)
+                    let out = GuardedTensor(shape: [m, ldc])
+                    a.withUnsafeBufferPointer { pa in
+                        residual.withUnsafeBufferPointer { pr in
+                            gemmOnCallingThread(m: m, a: pa.baseAddress!, lda: lda, b: packed, epilogue: Epilogue(activation),
+                                                out: out.tensor.data, ldc: ldc,
+                                                residual: withResidual ? pr.baseAddress! : nil, ldr: ldr)
+                        }
+                    }
+                    let dense = (0..<m).flatMap { i in a[(i * lda)..<(i * lda + k)] }
+                    let product = referenceGemm(dense, b, bias, m: m, k: k, n: n, activation)
+                    let all = out.tensor.toArray()
+                    var actual: [Float] = [], untouched = true
+                    for i in 0..<m {
+                        actual += all[(i * ldc)..<(i * ldc + n)]
+                        untouched = untouched && all[(i * ldc + n)..<(i * ldc + ldc)].allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern }
+                    }
+                    let expected = (0..<(m * n)).map { product[$0] + (withResidual ? residual[($0 / n) * ldr + $0 % n] : 0) }
+                    let context = "m \(m) k \(k) n \(n) \(activation) residual \(withResidual)"
+                    assertClose(actual, expected, tolerance: 2e-5, context)
+                    XCTAssertTrue(untouched, "\(context): wrote between rows")
+                    out.assertGuardsIntact(context)
+                }
+            }
+        }
+    }
+}
