@@ -143,21 +143,6 @@ func gemmMicroKernel6x16(
     }
 }
 
-/// The micro-kernel with its activation given as an `Activation` (applied inline through
-/// an `Epilogue`), for callers that run their own loops over tiles.
-@inline(always)
-func gemmMicroKernel6x16(
-    depth: Int, taps: Int,
-    a: UnsafePointer<UnsafePointer<Float>>,
-    b: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>,
-    activation: Activation,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int
-) {
-    gemmMicroKernel6x16(depth: depth, taps: taps, a: a, b: b, bias: bias, epilogue: Epilogue(activation),
-                        c: c, ldc: ldc, rows: rows, columns: columns)
-}
-
 /// C = epilogue(A * B + bias) (+ residual) on the calling thread, for kernels that split the
 /// work among threads themselves. a: M rows `lda` apart; out: `ldc` apart; residual: `ldr`
 /// apart. Each 6-row block of A meets every panel of B in turn, so B should be small

@@ -68,6 +68,7 @@ public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, 
                           inChannel: branch.inChannel, outChannel: branch.outChannel)
     }
     let source = UnsafePointer(input.data), destination = out.data
+    let epilogue = Epilogue(activation)
     plans.withUnsafeBufferPointer { plans in
     pool.parallelFor(count: clips * frames * blocksPerFrame, work: work) { range in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * gemmTileRows) { pointers in
@@ -99,7 +100,7 @@ public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, 
                         let n0 = panel * gemmTileColumns
                         gemmMicroKernel6x16(depth: plan.depth, taps: plan.taps, a: UnsafePointer(ind),
                                             b: plan.panels + panel * panelStride, bias: plan.bias + n0,
-                                            activation: activation, c: target + n0, ldc: outC, rows: rows,
+                                            epilogue: epilogue, c: target + n0, ldc: outC, rows: rows,
                                             columns: min(gemmTileColumns, plan.columns - n0))
                     }
                 }

@@ -106,6 +106,7 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
     let zeros = TensorStorage(capacity: cin)
     let zero = UnsafePointer(zeros.pointer)
     let work = 2 * tiles * points * cin * cout
+    let epilogue = Epilogue(activation)
     pool.parallelFor(count: chunks, work: work) { range in
         let v = UnsafeMutablePointer<Float>.allocate(capacity: points * chunkTiles * cin)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: points * chunkTiles * cout)
@@ -154,11 +155,11 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
                 let (rows, columns) = (min(size, bandH - y0), min(size, w - x0))
                 if size == 4 {
                     winogradOutputTile(m + t * points * cout, size: WinogradF4.self, stride: cout, channels: cout, bias: bias,
-                                       activation: activation, out: base, rowStride: w * cout,
+                                       epilogue: epilogue, out: base, rowStride: w * cout,
                                        rows: rows, columns: columns, scratch: scratch)
                 } else {
                     winogradOutputTile(m + t * points * cout, size: WinogradF6.self, stride: cout, channels: cout, bias: bias,
-                                       activation: activation, out: base, rowStride: w * cout,
+                                       epilogue: epilogue, out: base, rowStride: w * cout,
                                        rows: rows, columns: columns, scratch: scratch)
                 }
             }
@@ -297,7 +298,7 @@ func winogradInputTile<Size: WinogradTileSize>(
 /// inside the image. `scratch` holds m * alpha vectors.
 func winogradOutputTile<Size: WinogradTileSize>(
     _ m: UnsafeMutablePointer<Float>, size: Size.Type, stride: Int, channels: Int,
-    bias: UnsafePointer<Float>, activation: Activation,
+    bias: UnsafePointer<Float>, epilogue: Epilogue,
     out: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int, columns: Int,
     scratch s: UnsafeMutablePointer<SIMD16<Float>>
 ) {
@@ -318,7 +319,7 @@ func winogradOutputTile<Size: WinogradTileSize>(
             Size.outputLine({ row[$0] }) { j, value in
                 guard j < columns else { return }
                 let p = out + i * rowStride + j * channels + c
-                let v = activation == .none ? value + b : activation.apply(value + b)
+                let v = epilogue.apply(value + b)
                 if lanes == 16 { store16(v, p) } else { storePartial16(v, p, lanes) }
             }
         }
