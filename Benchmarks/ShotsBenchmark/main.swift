@@ -221,8 +221,7 @@ if profile {
     let spatial = Tensor(shape: [1, 100, 27, 48, 128])
     let cellOut = Tensor(shape: [1, 100, 27, 48, 64])
     let first = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 128 * 3 * 9), bias: nil, outChannels: 128, inChannels: 3, kernel: Size3(1, 3, 3))
-    let wide = Winograd3x3Weights(oihw: [Float](repeating: 0.01, count: 128 * 64 * 9), bias: nil, outChannels: 128, inChannels: 64,
-                                  tileSize: 6)
+    let wide = Winograd3x3Weights(oihw: [Float](repeating: 0.01, count: 128 * 64 * 9), bias: nil, outChannels: 128, inChannels: 64)
     let temporal = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 16 * 32 * 3), bias: nil, outChannels: 16, inChannels: 32, kernel: Size3(3, 1, 1))
     time("cell 0 spatial, direct 3 -> 128") { conv3d(out: spatial, in: frames, weights: first, padding: Size3(0, 1, 1), pool: pool) }
     time("cell 1 spatial, winograd 64 -> 128") {
@@ -234,10 +233,10 @@ if profile {
     time("temporal x4, 32 -> 16 each") {
         temporalConvolution(out: cellOut, in: spatial, branches: branches, activation: .relu, pool: pool)
     }
-    let bandStorage = TensorStorage(capacity: 100 * 6 * 48 * 128)
-    time("cell 1 in bands of 6 rows, both convolutions") {
-        for first in stride(from: 0, to: 27, by: 6) {
-            let rows = first..<min(27, first + 6)
+    let bandStorage = TensorStorage(capacity: 100 * 4 * 48 * 128)
+    time("cell 1 in bands of 4 rows, both convolutions") {
+        for first in stride(from: 0, to: 27, by: 4) {
+            let rows = first..<min(27, first + 4)
             let band = Tensor(storage: bandStorage, offset: 0, shape: [100, rows.count, 48, 128])
             winogradConv3x3(out: band, in: a.reshaped([100, 27, 48, 64]), weights: wide, rows: rows, pool: pool)
             temporalConvolution(out: cellOut, outRow: first, in: band.reshaped([1] + band.shape), branches: branches,

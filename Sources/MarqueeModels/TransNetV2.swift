@@ -61,8 +61,10 @@ public final class TransNetV2 {
     struct Cell {
         var filters: Int
         /// The four branches' 1x3x3 spatial convolutions: direct on the 3 colour channels, by
-        /// Winograd's F(6x6, 3x3) (5x fewer multiplications; 6x6 tiles fit the 27x48, 13x24 and
-        /// 6x12 maps with less waste than 4x4 ones) on the wider inputs after the first cell. (On 3 channels the Winograd transforms and the 36 products per tile cost more
+        /// Winograd on the wider inputs after the first cell: F(6x6, 3x3) on block 2's 6x12 map,
+        /// which its tiles cover exactly (4x4 tiles would compute 8x12), F(4x4, 3x3) on the 27x48
+        /// and 13x24 maps, where it measured faster (6x6 tiles leave rows over there too, and
+        /// their larger transformed kernels and products spill from L2). (On 3 channels the Winograd transforms and the 36 products per tile cost more
         /// than the multiplications they save.)
         enum Spatial {
             case direct(Conv3DWeights)
@@ -90,6 +92,7 @@ public final class TransNetV2 {
         let file = try WeightFile.open(weightsPath)
         var blocks: [[Cell]] = []
         var inChannels = 3
+        var height = Self.frameHeight
         for (i, f) in Self.filters.enumerated() {
             var cells: [Cell] = []
             for j in 0..<2 {
@@ -117,11 +120,13 @@ public final class TransNetV2 {
                 }
                 let spatial: Cell.Spatial = cellIn < 16
                     ? .direct(Conv3DWeights(oidhw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, kernel: Size3(1, 3, 3)))
-                    : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, tileSize: 6))
+                    : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn,
+                                                   tileSize: height % 6 == 0 ? 6 : 4))
                 cells.append(Cell(filters: f, spatial: spatial, temporal: temporal))
             }
             blocks.append(cells)
             inChannels = 4 * f
+            height /= 2
         }
         self.blocks = blocks
 
@@ -247,8 +252,8 @@ public final class TransNetV2 {
     ///
     /// The spatial convolutions' output for all 100 frames is larger than the caches (66 MB
     /// in block 0), and the temporal convolutions read it back at frames up to 8 apart. So the
-    /// cell runs in bands of 6 image rows (one Winograd tile row): the spatial output of a
-    /// band, every frame of it (about 15 MB in each block), is written and read back while it
+    /// cell runs in bands of one Winograd tile row (4 or 6 image rows): the spatial output of a
+    /// band, every frame of it (10 to 15 MB), is written and read back while it
     /// is still in the cache. Neither convolution reads another band's spatial output, so the
     /// bands compute exactly what the whole tensor would.
     private func runCell(_ cell: Cell, on input: Tensor) -> Tensor {
@@ -256,7 +261,8 @@ public final class TransNetV2 {
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
         let frames = input.reshaped([t, h, w, channels])
         let out = workspace.tensor([1, t, h, w, 4 * f])
-        let bandRows = 6
+        var bandRows = 4
+        if case let .winograd(weights) = cell.spatial { bandRows = weights.tileSize }
         let bandStorage = workspace.tensor([t, min(h, bandRows), w, 8 * f]).storage
         for first in stride(from: 0, to: h, by: bandRows) {
             let rows = first..<min(h, first + bandRows)

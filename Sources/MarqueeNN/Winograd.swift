@@ -10,8 +10,9 @@
 // Summed over input channels, the elementwise products become (m+2)² independent GEMMs, one per
 // position ξ of the tile: M[ξ] (tiles x Cout) = V[ξ] (tiles x Cin) · U[ξ] (Cin x Cout).
 // F(4x4, 3x3) (interpolation points 0, ±1, ±2) does 36/16 = 2.25 GEMM rows per output,
-// F(6x6, 3x3) (0, ±1, ±2, ±1/2) 64/36 = 1.78, and its tiles fit image sizes that are multiples
-// of 6 (TransNetV2's 6x12 and 27x48 maps) with less waste. Work is split into chunks of tiles;
+// F(6x6, 3x3) (0, ±1, ±2, ±1/2) 64/36 = 1.78 and fits maps whose sides are multiples of 6
+// (TransNetV2's 6x12) without computing rows past the edge, at the cost of 64/36 times the
+// transformed kernels and products to keep near the caches. Work is split into chunks of tiles;
 // each thread transforms its chunk's inputs, runs the GEMMs (the 6x16 micro-kernel of
 // Gemm.swift) and transforms the products back into the output, adding the bias and the
 // activation. The kernel transform is done once in Double; the input and output transforms
