@@ -134,12 +134,16 @@ bench-artwork: setup
 	$(PYTHON) Benchmarks/ArtworkTraps/compare_thumbnail.py --marquee .build/release/marquee
 
 # make bench-analyze: `marquee analyze` on test.mp4 and a 10-minute 1080p title with audio and
-# subtitles, against `ffmpeg -threads 2 -f null` and the Python reference pipeline
+# subtitles, and on its first 60 seconds (the same streams: peak memory should not grow from
+# that row to the next), against `ffmpeg -threads 2 -f null` and the Python reference pipeline
 # (Benchmarks/reference_pipeline.py in GOLDENS_VENV; its audio part in MUSICNN_VENV).
 .PHONY: bench-analyze
 bench-analyze: setup
 	PYTHON=$(abspath $(PYTHON)) Media/make-fixtures.sh --bench
 	$(SWIFT_RELEASE) --product marquee
 	$(SWIFT_RELEASE) --product marquee-bench-analyze
+	@mkdir -p $(OUT)/bench
+	@test -f $(OUT)/bench/bench_title_60s.mp4 || ffmpeg -nostdin -v error -i Media/fixtures/bench_title_10min.mp4 \
+		-t 60 -map 0 -c copy $(OUT)/bench/bench_title_60s.mp4
 	.build/release/marquee-bench-analyze --python $(GOLDENS_VENV)/bin/python --musicnn-python $(MUSICNN_VENV)/bin/python \
-		Media/samples/test.mp4 Media/fixtures/bench_title_10min.mp4
+		Media/samples/test.mp4 $(OUT)/bench/bench_title_60s.mp4 Media/fixtures/bench_title_10min.mp4

