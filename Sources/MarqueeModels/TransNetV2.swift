@@ -60,12 +60,12 @@ public final class TransNetV2 {
     /// temporal convolution per branch (BatchNorm folded in).
     struct Cell {
         var filters: Int
-        /// The four branches' 1x3x3 spatial convolutions: direct on the 3 colour channels, by
-        /// Winograd on the wider inputs after the first cell: F(6x6, 3x3) on block 2's 6x12 map,
-        /// which its tiles cover exactly (4x4 tiles would compute 8x12), F(4x4, 3x3) on the 27x48
-        /// and 13x24 maps, where it measured faster (6x6 tiles leave rows over there too, and
-        /// their larger transformed kernels and products spill from L2). (On 3 channels the Winograd transforms and the 36 products per tile cost more
-        /// than the multiplications they save.)
+        /// The four branches' 1x3x3 spatial convolutions. Direct on the 3 colour channels, where
+        /// Winograd's transforms and products per tile cost more than the multiplications they
+        /// save. Winograd on the wider inputs after the first cell: F(6x6, 3x3) on block 2's 6x12
+        /// map, which its tiles cover exactly (4x4 tiles would compute 8x12); F(4x4, 3x3) on the
+        /// 27x48 and 13x24 maps, where it measured faster (6x6 tiles leave rows over there too,
+        /// and their larger transformed kernels and products spill from L2).
         enum Spatial {
             case direct(Conv3DWeights)
             case winograd(Winograd3x3Weights)
@@ -253,9 +253,9 @@ public final class TransNetV2 {
     /// The spatial convolutions' output for all 100 frames is larger than the caches (66 MB
     /// in block 0), and the temporal convolutions read it back at frames up to 8 apart. So the
     /// cell runs in bands of one Winograd tile row (4 or 6 image rows): the spatial output of a
-    /// band, every frame of it (10 to 15 MB), is written and read back while it
-    /// is still in the cache. Neither convolution reads another band's spatial output, so the
-    /// bands compute exactly what the whole tensor would.
+    /// band, every frame of it (10 to 15 MB), is written and read back while it is still in
+    /// the cache. Neither convolution reads another band's spatial output, so the bands
+    /// compute exactly what the whole tensor would.
     private func runCell(_ cell: Cell, on input: Tensor) -> Tensor {
         let f = cell.filters
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
