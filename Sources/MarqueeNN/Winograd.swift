@@ -87,17 +87,33 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
     precondition(input.rank == 4 && input.c == weights.inChannels,
                  "winograd: input \(input.shape) for \(weights.inChannels) in-channels")
     let band = rows ?? 0..<input.h
-    let size = weights.tileSize, alpha = size + 2, points = alpha * alpha
+    let size = weights.tileSize
     precondition(band.lowerBound % size == 0 && band.lowerBound >= 0 && band.upperBound <= input.h,
                  "winograd: rows \(band) of \(input.h) do not start on a tile")
     precondition(out.shape == [input.n, band.count, input.w, weights.outChannels],
                  "winograd: out \(out.shape) for rows \(band) of input \(input.shape)")
-    let (n, h, w, cin, cout) = (input.n, input.h, input.w, input.c, weights.outChannels)
+    let (cin, cout) = (input.c, weights.outChannels)
     let (firstRow, bandH) = (band.lowerBound, band.count)
     guard out.count > 0, cin > 0 else {
         if out.count > 0 { for p in 0..<(out.count / cout) { for o in 0..<cout { out.data[p * cout + o] = activation.apply(weights.bias.pointer[o]) } } }
         return
     }
+    if size == 4 {
+        winogradTiles(WinogradF4.self, out: out, in: input, weights: weights, firstRow: firstRow, bandH: bandH,
+                      activation: activation, pool: pool)
+    } else {
+        winogradTiles(WinogradF6.self, out: out, in: input, weights: weights, firstRow: firstRow, bandH: bandH,
+                      activation: activation, pool: pool)
+    }
+}
+
+/// The work of `winogradConv3x3` for one tile size, specialized for it.
+private func winogradTiles<Size: WinogradTileSize>(
+    _: Size.Type, out: Tensor, in input: Tensor, weights: Winograd3x3Weights, firstRow: Int, bandH: Int,
+    activation: Activation, pool: ThreadPool
+) {
+    let (n, h, w, cin, cout) = (input.n, input.h, input.w, input.c, weights.outChannels)
+    let alpha = Size.alpha, size = alpha - 2, points = alpha * alpha
     let tilesH = (bandH + size - 1) / size, tilesW = (w + size - 1) / size
     let tiles = n * tilesH * tilesW
     let chunkTiles = winogradChunkTiles(inChannels: cin, outChannels: cout)
@@ -108,6 +124,13 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
     let zero = UnsafePointer(zeros.pointer)
     let work = 2 * tiles * points * cin * cout
     let epilogue = Epilogue(activation)
+    /// The image of a tile and its top-left output pixel in the band.
+    @inline(__always) func origin(_ tile: Int) -> (image: Int, y0: Int, x0: Int) {
+        let image = tile / (tilesH * tilesW)
+        let rem = tile - image * tilesH * tilesW
+        let ty = rem / tilesW
+        return (image, size * ty, size * (rem - ty * tilesW))
+    }
     pool.parallelFor(count: chunks, work: work) { range in
         let v = UnsafeMutablePointer<Float>.allocate(capacity: points * chunkTiles * cin)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: points * chunkTiles * cout)
@@ -119,22 +142,15 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
             let count = min(chunkTiles, tiles - first)
             // V[ξ][tile][c] = (Bᵀ d B)[ξ]
             for t in 0..<count {
-                let tile = first + t
-                let image = tile / (tilesH * tilesW)
-                let rem = tile - image * tilesH * tilesW
-                let ty = rem / tilesW, tx = rem - (rem / tilesW) * tilesW
+                let (image, y0, x0) = origin(first + t)
                 for i in 0..<alpha {
-                    let y = firstRow + size * ty - 1 + i
+                    let y = firstRow + y0 - 1 + i
                     for j in 0..<alpha {
-                        let x = size * tx - 1 + j
+                        let x = x0 - 1 + j
                         pixels[i * alpha + j] = y >= 0 && y < h && x >= 0 && x < w ? src + ((image * h + y) * w + x) * cin : zero
                     }
                 }
-                if size == 4 {
-                    winogradInputTile(pixels, size: WinogradF4.self, channels: cin, out: v + t * cin, stride: chunkTiles * cin, scratch: scratch)
-                } else {
-                    winogradInputTile(pixels, size: WinogradF6.self, channels: cin, out: v + t * cin, stride: chunkTiles * cin, scratch: scratch)
-                }
+                winogradInputTile(pixels, size: Size.self, channels: cin, out: v + t * cin, stride: chunkTiles * cin, scratch: scratch)
             }
             // M[ξ] = V[ξ] · U[ξ], stored tile by tile (M[tile][ξ][c]) so that the output
             // transform reads each tile's products in one sequential run, not from (m+2)² places.
@@ -147,22 +163,10 @@ public func winogradConv3x3(out: Tensor, in input: Tensor, weights: Winograd3x3W
             }
             // Y = Aᵀ M A + bias
             for t in 0..<count {
-                let tile = first + t
-                let image = tile / (tilesH * tilesW)
-                let rem = tile - image * tilesH * tilesW
-                let ty = rem / tilesW, tx = rem - (rem / tilesW) * tilesW
-                let y0 = size * ty, x0 = size * tx
-                let base = dst + ((image * bandH + y0) * w + x0) * cout
-                let (rows, columns) = (min(size, bandH - y0), min(size, w - x0))
-                if size == 4 {
-                    winogradOutputTile(m + t * points * cout, size: WinogradF4.self, stride: cout, channels: cout, bias: bias,
-                                       epilogue: epilogue, out: base, rowStride: w * cout,
-                                       rows: rows, columns: columns, scratch: scratch)
-                } else {
-                    winogradOutputTile(m + t * points * cout, size: WinogradF6.self, stride: cout, channels: cout, bias: bias,
-                                       epilogue: epilogue, out: base, rowStride: w * cout,
-                                       rows: rows, columns: columns, scratch: scratch)
-                }
+                let (image, y0, x0) = origin(first + t)
+                winogradOutputTile(m + t * points * cout, size: Size.self, stride: cout, channels: cout, bias: bias,
+                                   epilogue: epilogue, out: dst + ((image * bandH + y0) * w + x0) * cout, rowStride: w * cout,
+                                   rows: min(size, bandH - y0), columns: min(size, w - x0), scratch: scratch)
             }
         }
     }
