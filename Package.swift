@@ -29,10 +29,10 @@ let package = Package(
         ),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CCacheHints"),
+        .systemLibrary(name: "CCPUHints"),
 
         .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG"], swiftSettings: nativeCPU),
-        .target(name: "MarqueeNN", dependencies: ["CCacheHints"], swiftSettings: nativeCPU),
+        .target(name: "MarqueeNN", dependencies: ["CCPUHints"], swiftSettings: nativeCPU),
         .target(name: "MarqueeModels", dependencies: ["MarqueeNN", "MarqueeMedia"], swiftSettings: nativeCPU),
         .target(name: "MarqueeAnalysis", dependencies: ["MarqueeModels", "MarqueeMedia"], swiftSettings: nativeCPU),
         .target(name: "MarqueeCatalog", dependencies: ["MarqueeAnalysis", .product(name: "GRDB", package: "GRDB.swift")],

@@ -14,7 +14,7 @@
 // pixels it will next need are prefetched, one 6-pixel block ahead, and every other
 // branch's later reads of that frame find them in the cache.
 
-import CCacheHints
+import CCPUHints
 
 /// One branch: its weights (kernel kt x 1 x 1, zero padding (kt - 1) / 2 * dilation in time,
 /// which keeps the frame count), its dilation in time, and where its channels are.

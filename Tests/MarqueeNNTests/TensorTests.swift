@@ -39,4 +39,56 @@ final class ThreadPoolTests: XCTestCase {
             }
         }
     }
+
+    /// A loop inside a loop's body finds the helpers taken and runs on its caller's thread.
+    func testNestedLoopsCoverEveryPairExactlyOnce() {
+        let pool = ThreadPool(threadCount: 2)
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 64 * 64)
+        hits.initialize(repeating: 0, count: 64 * 64)
+        defer { hits.deallocate() }
+        pool.parallelFor(count: 64) { outer in
+            for i in outer {
+                pool.parallelFor(count: 64) { inner in
+                    for j in inner { hits[i * 64 + j] += 1 }
+                }
+            }
+        }
+        XCTAssertTrue((0..<64 * 64).allSatisfy { hits[$0] == 1 })
+    }
+
+    /// Two threads running loops on one pool at the same time both get every index once.
+    func testConcurrentCallersEachCoverTheirLoop() {
+        let pool = ThreadPool(threadCount: 2)
+        let count = 1000, rounds = 2000
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 2 * count)
+        hits.initialize(repeating: 0, count: 2 * count)
+        defer { hits.deallocate() }
+        nonisolated(unsafe) let shared = hits
+        DispatchQueue.concurrentPerform(iterations: 2) { caller in
+            for _ in 0..<rounds {
+                pool.parallelFor(count: count) { range in
+                    for i in range { shared[caller * count + i] += 1 }
+                }
+            }
+        }
+        XCTAssertTrue((0..<2 * count).allSatisfy { hits[$0] == rounds })
+    }
+
+    /// A pool's helper threads end with the pool: pools made and dropped leave no threads behind.
+    func testDroppedPoolsLeaveNoThreads() throws {
+        func threadCount() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count }
+        let before = try threadCount()
+        for _ in 0..<20 {
+            let pool = ThreadPool(threadCount: 4)
+            pool.parallelFor(count: 8) { _ in }
+        }
+        var after = try threadCount()
+        let deadline = Date().addingTimeInterval(5)
+        while after > before + 3 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+            after = try threadCount()
+        }
+        // 60 helpers were started; a few threads may come and go on their own (libdispatch).
+        XCTAssertLessThanOrEqual(after, before + 3)
+    }
 }
