@@ -137,12 +137,16 @@ do {
             }
         }
     }
-    let deep = filled([1, 14, 14, 672])
-    let dw5 = Conv2DWeights(oihw: filled([672 * 25]).toArray(), bias: nil, outChannels: 672, inChannels: 672, kernel: 5, groups: 672)
-    let deepOut = Tensor(shape: dw5.outputShape(input: deep.shape, padding: .same))
-    for pool in [single, all] {
-        _ = report("depthwise 5x5/1 14x14x672", flops: 2.0 * Double(deepOut.count * 25), pool: pool) {
-            conv2d(out: deepOut, in: deep, weights: dw5, padding: .same, activation: .relu6, pool: pool)
+    // EfficientNet-Lite0's stride-1 depthwise layers after block01.
+    for (size, channels, k) in [(56, 144, 3), (28, 240, 5), (14, 672, 5), (7, 1152, 5)] {
+        let deep = filled([1, size, size, channels])
+        let dwk = Conv2DWeights(oihw: filled([channels * k * k]).toArray(), bias: nil, outChannels: channels,
+                                inChannels: channels, kernel: Size2(k, k), groups: channels)
+        let deepOut = Tensor(shape: dwk.outputShape(input: deep.shape, padding: .same))
+        for pool in [single, all] {
+            _ = report("depthwise \(k)x\(k)/1 \(size)x\(size)x\(channels)", flops: 2.0 * Double(deepOut.count * k * k), pool: pool) {
+                conv2d(out: deepOut, in: deep, weights: dwk, padding: .same, activation: .relu6, pool: pool)
+            }
         }
     }
     let image = filled([1, 224, 224, 3])

@@ -4,13 +4,13 @@
 // Run as three convolutions, the expanded tensor (112x112x96 floats, 4.8 MB, in
 // EfficientNet-Lite0's second block) is written to memory and read back by the depthwise
 // convolution, whose output makes the same trip into the projection. Here a thread walks
-// down a band of output rows instead: the input rows its next output row needs are
-// expanded into a ring of `kernel.h` rows, the depthwise row is computed from the ring into
-// a one-row buffer, and that row is projected straight into the output. Ring and row buffer
-// stay in L2; only the block's input and output touch memory.
+// down a band of output rows instead, a few rows at a time: the input rows they need are
+// expanded into a ring of rows, their depthwise rows are computed from the ring into a small
+// buffer, and those rows are projected straight into the output. Ring and buffer stay in
+// L2; only the block's input and output touch memory.
 //
 // Ring rows carry the depthwise padding as zero columns, and a window row outside the image
-// is a shared row of zeros, so the depthwise row kernel has no edge cases.
+// is a shared row of zeros, so the depthwise kernel has no edge cases.
 //
 // Bands overlap by the depthwise window's halo (a band's first input rows are expanded by
 // the band above too), so an image is cut into as few bands as keep every thread busy: one
@@ -57,11 +57,12 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
     guard out.count > 0 else { return }
     let pad = padding.resolved(input: Size2(h, w), kernel: kernel, stride: strides, dilation: 1)
 
-    // A ring row: padding columns, the image row, padding columns, then 16 floats to spare
-    // for the depthwise kernel's channel tail.
+    // Groups of output rows at a time (see depthwisePaddedRows); each group's depthwise
+    // rows are projected by one GEMM call, into consecutive output rows.
     let paddedW = max(pad.left + w, (outW - 1) * stride + kernel.w)
-    let rowFloats = paddedW * hidden + 16
-    let scratchFloats = (kh + 1) * rowFloats + outW * hidden + 16
+    let ring = PaddedRowRing(paddedWidth: paddedW, pixelStride: hidden, kernelH: kh, stride: stride,
+                             extraBytesPerOutRow: outW * hidden * 4)
+    let scratchFloats = ring.floats + ring.outRows * outW * hidden + 16
     let bandsPerImage = n >= pool.threadCount ? 1 : min(outH, (pool.threadCount + n - 1) / n)
     let hiddenEpilogue = Epilogue(activation), projectEpilogue = Epilogue(.none)
     let expandWork = expandMatrix == nil ? 0 : h * w * cin * hidden
@@ -70,26 +71,27 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
     pool.parallelFor(count: n * bandsPerImage, work: work) { range in
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
         defer { scratch.deallocate() }
-        initializePaddedRing(scratch, slots: kh, rowFloats: rowFloats, pixelStride: hidden,
+        initializePaddedRing(scratch, slots: ring.slots, rowFloats: ring.rowFloats, pixelStride: hidden,
                              interiorStart: pad.left, interiorPixels: w)
-        (scratch + (kh + 1) * rowFloats).initialize(repeating: 0, count: scratchFloats - (kh + 1) * rowFloats)
-        let zeroRow = UnsafePointer(scratch + kh * rowFloats)
-        let depthwiseRow = scratch + (kh + 1) * rowFloats
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh) { windowRows in
+        let depthwiseRows = scratch + ring.floats
+        depthwiseRows.initialize(repeating: 0, count: scratchFloats - ring.floats)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: ring.slots) { windowRows in
             let window = windowRows.baseAddress!
             for item in range {
                 let image = item / bandsPerImage, band = item % bandsPerImage
                 let firstOutRow = outH * band / bandsPerImage, endOutRow = outH * (band + 1) / bandsPerImage
                 let imageIn = source + image * h * w * cin
                 var nextInRow = Int.min
-                for oy in firstOutRow..<endOutRow {
+                var oy = firstOutRow
+                while oy < endOutRow {
+                    let count = min(ring.outRows, endOutRow - oy)
                     let firstInRow = oy * stride - pad.top
                     nextInRow = max(nextInRow, firstInRow)
-                    // Expand the window's rows not yet in the ring; input row iy lives in slot iy % kh.
-                    let lastInRow = min(firstInRow + kh - 1, h - 1)
+                    // Expand the windows' rows not yet in the ring.
+                    let lastInRow = min((oy + count - 1) * stride - pad.top + kh - 1, h - 1)
                     while nextInRow <= lastInRow {
                         if nextInRow >= 0 {
-                            let slot = scratch + (nextInRow % kh) * rowFloats + pad.left * hidden
+                            let slot = ring.slot(scratch, inputRow: nextInRow) + pad.left * hidden
                             let row = imageIn + nextInRow * w * cin
                             if let expandMatrix {
                                 gemmOnCallingThread(m: w, a: row, lda: cin, b: expandMatrix, epilogue: hiddenEpilogue,
@@ -100,16 +102,15 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
                         }
                         nextInRow += 1
                     }
-                    for ky in 0..<kh {
-                        let iy = firstInRow + ky
-                        window[ky] = iy >= 0 && iy < h ? UnsafePointer(scratch + (iy % kh) * rowFloats) : zeroRow
-                    }
-                    depthwisePaddedRow(out: depthwiseRow, outStride: hidden, outW: outW, rows: window,
-                                       pixelStride: hidden, stride: stride, weights: dw, epilogue: hiddenEpilogue)
+                    ring.fillWindow(window, scratch: scratch, firstInputRow: firstInRow, count: count, inH: h)
+                    depthwisePaddedRows(out: depthwiseRows, outRowStride: outW * hidden, outStride: hidden, outW: outW,
+                                        outRows: count, rows: window, rowStride: stride, pixelStride: hidden,
+                                        stride: stride, weights: dw, epilogue: hiddenEpilogue)
                     let pixel = (image * outH + oy) * outW
-                    gemmOnCallingThread(m: outW, a: depthwiseRow, lda: hidden, b: projectMatrix, epilogue: projectEpilogue,
-                                        out: destination + pixel * cout, ldc: cout,
+                    gemmOnCallingThread(m: count * outW, a: depthwiseRows, lda: hidden, b: projectMatrix,
+                                        epilogue: projectEpilogue, out: destination + pixel * cout, ldc: cout,
                                         residual: residual ? source + pixel * cin : nil, ldr: cin)
+                    oy += count
                 }
             }
         }
