@@ -193,13 +193,13 @@ func indirectGemm(
     precondition(b.rows == taps * depth, "GEMM depth \(taps)x\(depth) vs packed rows \(b.rows)")
     guard m > 0, b.columns > 0 else { return }
     let rowBlocks = (m + gemmTileRows - 1) / gemmTileRows
-    // Panels per chunk: keep a chunk of B (K x 16 floats per panel) within about 128 KiB so it
-    // stays in L2 while every row block streams past it.
+    // Chunks of B (K x 16 floats per panel) of at most about 128 KiB, so that a chunk stays
+    // in L2 while every row block streams past it; all of nearly the same size, so that
+    // threads taking chunks get equal work (80 panels in 14 chunks of 5 or 6, not 13 of 6 and one of 2).
     let panelBytes = max(1, b.rows * gemmTileColumns * 4)
-    let panelsPerChunk = max(1, min(b.panelCount, (128 * 1024) / panelBytes))
+    let maximumChunkPanels = max(1, min(b.panelCount, (128 * 1024) / panelBytes))
     let gather = taps > 1 && depth < gatherBelowDepth && b.panelCount >= gatherMinimumPanels
-    let chunks = gather ? 1 : (b.panelCount + panelsPerChunk - 1) / panelsPerChunk
-    let chunkPanels = gather ? b.panelCount : panelsPerChunk
+    let chunks = gather ? 1 : (b.panelCount + maximumChunkPanels - 1) / maximumChunkPanels
     let panelStride = b.rows * gemmTileColumns
     let packed = b.panels, bias = b.bias, columns = b.columns
     let work = 2 * m * b.rows * columns
@@ -233,8 +233,8 @@ func indirectGemm(
                         }
                     }
                 }
-                let firstPanel = chunk * chunkPanels
-                let lastPanel = min(b.panelCount, firstPanel + chunkPanels)
+                let firstPanel = b.panelCount * chunk / chunks
+                let lastPanel = b.panelCount * (chunk + 1) / chunks
                 for panel in firstPanel..<lastPanel {
                     let n0 = panel * gemmTileColumns
                     gemmMicroKernel6x16(
