@@ -148,8 +148,10 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
 /// `pixelStride` floats apart. Output pixel x of output row r reads columns
 /// x * stride ..< x * stride + kernel.w of rows r * rowStride ..< r * rowStride + kernel.h.
 /// out: `outRows` rows `outRowStride` floats apart, of `outW` pixels `outStride` floats apart.
-/// Channels past `weights.channels` up to the next multiple of 16 are read (the rows must
-/// have that many floats to spare after their last pixel) but never written.
+/// Computes `channels` (a range of 16-aligned start); an input pixel holds that range from
+/// its first float, the output pixel and the weights all channels. Channels past the range's
+/// end up to the next multiple of 16 are read (the rows must have that many floats to spare
+/// after their last pixel) but never written.
 ///
 /// Why several rows: one 16-channel slice of a pixel is one cache line and pixels are
 /// hundreds of floats apart, so a channel slice's pass along a row reads lines that the
@@ -160,14 +162,15 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
 @inline(__always)
 func depthwisePaddedRows(out: UnsafeMutablePointer<Float>, outRowStride: Int, outStride: Int, outW: Int, outRows: Int,
                          rows: UnsafePointer<UnsafePointer<Float>>, rowStride: Int, pixelStride: Int, stride: Int,
-                         weights: DepthwiseWeights, epilogue: Epilogue) {
-    let channels = weights.channels, cp = weights.paddedChannels
+                         channels: Range<Int>, weights: DepthwiseWeights, epilogue: Epilogue) {
+    let cp = weights.paddedChannels
     let kh = weights.kernel.h, kw = weights.kernel.w
     let w = UnsafePointer(weights.weights.pointer), bias = UnsafePointer(weights.bias.pointer)
     let step = stride * pixelStride
-    var c0 = 0
-    while c0 < channels {
-        let lanes = min(16, channels - c0)
+    var c0 = channels.lowerBound
+    while c0 < channels.upperBound {
+        let lanes = min(16, channels.upperBound - c0)
+        let inputChannel = c0 - channels.lowerBound
         let b = load16(bias + c0)
         var x = 0
         // Four pixels at a time: each weight vector loaded feeds four FMAs. A row whose
@@ -179,7 +182,7 @@ func depthwisePaddedRows(out: UnsafeMutablePointer<Float>, outRowStride: Int, ou
             for r in 0..<outRows {
                 var a0 = b, a1 = b, a2 = b, a3 = b
                 for ky in 0..<kh {
-                    let src = rows[r * rowStride + ky] + x * step + c0
+                    let src = rows[r * rowStride + ky] + x * step + inputChannel
                     let wr = w + ky * kw * cp + c0
                     for kx in 0..<kw {
                         let wv = load16(wr + kx * cp)
@@ -209,7 +212,7 @@ func depthwisePaddedRows(out: UnsafeMutablePointer<Float>, outRowStride: Int, ou
             for r in 0..<outRows {
                 var acc = b
                 for ky in 0..<kh {
-                    let src = rows[r * rowStride + ky] + x * step + c0
+                    let src = rows[r * rowStride + ky] + x * step + inputChannel
                     let wr = w + ky * kw * cp + c0
                     for kx in 0..<kw { acc = fma16(load16(src + kx * pixelStride), load16(wr + kx * cp), acc) }
                 }
@@ -268,32 +271,49 @@ struct PaddedRowRing {
     }
 }
 
-/// depthwiseConv2d without dilation: each thread walks down a band of output rows, copying
-/// the input rows its windows need into a ring of rows that carry the padding as zero
-/// columns, so that every pixel takes depthwisePaddedRows's four-pixel path. On 14x14
-/// and 7x7 images with 5x5 kernels (EfficientNet's late blocks) most pixels touch an edge,
-/// and the clipped one-pixel path made the depthwise layers cost more than the 1x1
-/// convolutions around them. Bands overlap by the window's halo, which is copied twice.
+/// depthwiseConv2d without dilation: each thread walks down a band of output rows for a
+/// slice of the channels, copying the input rows its windows need into a ring of rows that
+/// carry the padding as zero columns, so that every pixel takes depthwisePaddedRows's
+/// four-pixel path. On 14x14 and 7x7 images with 5x5 kernels (EfficientNet's late blocks)
+/// most pixels touch an edge, and the clipped one-pixel path made the depthwise layers cost
+/// more than the 1x1 convolutions around them.
+///
+/// Channel slices keep the ring small: with all 672 channels, EfficientNet's 14-pixel rows
+/// made a ring of 340 KB that did not stay in L2 beside the layer's input and output, and
+/// each pixel of a slice sat on a page of its own. Slices are also work items that need no
+/// halo: a 7-row image splits evenly between two threads, which bands of 4 and 3 rows did
+/// not. Bands (whose halo rows are copied twice) are used only when there are too few slices.
+let depthwiseSliceRingBytes = 128 * 1024
+
 func depthwiseConv2dPaddedRows(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>,
                                weights: DepthwiseWeights, geometry g: ConvGeometry,
                                epilogue: Epilogue, pool: ThreadPool) {
     let c = g.inC, kh = g.kernel.h, kw = g.kernel.w, stride = g.stride
     let paddedW = max(g.padLeft + g.inW, (g.outW - 1) * stride.w + kw)
-    let ring = PaddedRowRing(paddedWidth: paddedW, pixelStride: c, kernelH: kh, stride: stride.h)
-    // Few bands: each costs a halo of kernel.h - stride rows copied twice.
-    let bandsPerImage = g.batch >= pool.threadCount ? 1 : min(g.outH, pool.threadCount * max(1, g.outH / 28))
+    // Slices of whole 16-channel blocks, as equal as possible, each with a ring of at most
+    // about `depthwiseSliceRingBytes`, but of at least 128 channels: a ring row is copied
+    // pixel by pixel, and on wide images (112x112x96) copies of 32 channels cost more than the
+    // small ring saved.
+    let blocks = (c + 15) / 16
+    let slots = (PaddedRowRing.maximumOutRows - 1) * stride.h + kh + 1
+    let blocksPerSlice = max(8, min(blocks, depthwiseSliceRingBytes / (slots * paddedW * 64)))
+    let slices = (blocks + blocksPerSlice - 1) / blocksPerSlice
+    let sliceWidth = (blocks + slices - 1) / slices * 16
+    let ring = PaddedRowRing(paddedWidth: paddedW, pixelStride: sliceWidth, kernelH: kh, stride: stride.h)
+    let bandsPerImage = g.batch * slices >= 2 * pool.threadCount ? 1 : min(g.outH, pool.threadCount * max(1, g.outH / 28))
     let work = 2 * g.batch * g.outH * g.outW * c * kh * kw
-    pool.parallelFor(count: g.batch * bandsPerImage, work: work) { range in
+    pool.parallelFor(count: g.batch * bandsPerImage * slices, work: work) { range in
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ring.floats)
         defer { scratch.deallocate() }
-        initializePaddedRing(scratch, slots: ring.slots, rowFloats: ring.rowFloats, pixelStride: c,
+        initializePaddedRing(scratch, slots: ring.slots, rowFloats: ring.rowFloats, pixelStride: sliceWidth,
                              interiorStart: g.padLeft, interiorPixels: g.inW)
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: ring.slots) { windowRows in
             let window = windowRows.baseAddress!
             for item in range {
-                let image = item / bandsPerImage, band = item % bandsPerImage
+                let slice = item % slices, band = item / slices % bandsPerImage, image = item / (slices * bandsPerImage)
+                let firstChannel = blocks * slice / slices * 16, endChannel = min(c, blocks * (slice + 1) / slices * 16)
                 let firstOutRow = g.outH * band / bandsPerImage, endOutRow = g.outH * (band + 1) / bandsPerImage
-                let imageIn = input + image * g.inH * g.inW * c
+                let imageIn = input + image * g.inH * g.inW * c + firstChannel
                 var nextInRow = Int.min
                 var oy = firstOutRow
                 while oy < endOutRow {
@@ -303,15 +323,23 @@ func depthwiseConv2dPaddedRows(out: UnsafeMutablePointer<Float>, in input: Unsaf
                     let lastInRow = min((oy + count - 1) * stride.h - g.padTop + kh - 1, g.inH - 1)
                     while nextInRow <= lastInRow {
                         if nextInRow >= 0 {
-                            (ring.slot(scratch, inputRow: nextInRow) + g.padLeft * c)
-                                .update(from: imageIn + nextInRow * g.inW * c, count: g.inW * c)
+                            let slot = ring.slot(scratch, inputRow: nextInRow) + g.padLeft * sliceWidth
+                            let row = imageIn + nextInRow * g.inW * c
+                            if sliceWidth == c {
+                                slot.update(from: row, count: g.inW * c)
+                            } else {
+                                for x in 0..<g.inW {
+                                    (slot + x * sliceWidth).update(from: row + x * c, count: endChannel - firstChannel)
+                                }
+                            }
                         }
                         nextInRow += 1
                     }
                     ring.fillWindow(window, scratch: scratch, firstInputRow: firstInRow, count: count, inH: g.inH)
                     depthwisePaddedRows(out: out + (image * g.outH + oy) * g.outW * g.outC, outRowStride: g.outW * g.outC,
-                                        outStride: g.outC, outW: g.outW, outRows: count, rows: window, rowStride: stride.h, pixelStride: c,
-                                        stride: stride.w, weights: weights, epilogue: epilogue)
+                                        outStride: g.outC, outW: g.outW, outRows: count, rows: window, rowStride: stride.h,
+                                        pixelStride: sliceWidth, stride: stride.w, channels: firstChannel..<endChannel,
+                                        weights: weights, epilogue: epilogue)
                     oy += count
                 }
             }

@@ -105,7 +105,7 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
                     ring.fillWindow(window, scratch: scratch, firstInputRow: firstInRow, count: count, inH: h)
                     depthwisePaddedRows(out: depthwiseRows, outRowStride: outW * hidden, outStride: hidden, outW: outW,
                                         outRows: count, rows: window, rowStride: stride, pixelStride: hidden,
-                                        stride: stride, weights: dw, epilogue: hiddenEpilogue)
+                                        stride: stride, channels: 0..<hidden, weights: dw, epilogue: hiddenEpilogue)
                     let pixel = (image * outH + oy) * outW
                     gemmOnCallingThread(m: count * outW, a: depthwiseRows, lda: hidden, b: projectMatrix,
                                         epilogue: projectEpilogue, out: destination + pixel * cout, ldc: cout,

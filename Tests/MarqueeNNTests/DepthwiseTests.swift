@@ -68,14 +68,14 @@ final class DepthwisePaddedRowTests: XCTestCase {
         checkConv(ConvCase(batch: 3, h: 7, w: 7, cin: 48, cout: 48, kernel: 5, groups: 48, padding: .same), seed: 6503, pool: .serial)
     }
 
-    /// Wide pixels: the ring's L2 budget allows only three output rows per group, so the
-    /// rows come in groups of three and a shorter last group.
-    func testUndilatedDepthwiseMatchesReferenceWhenTheRingBudgetShortensTheRowGroups() {
-        let ring = PaddedRowRing(paddedWidth: 13, pixelStride: 900, kernelH: 5, stride: 1)
-        XCTAssertEqual(ring.outRows, 3)
-        checkConv(ConvCase(h: 9, w: 9, cin: 900, cout: 900, kernel: 5, groups: 900, padding: .same, activation: .relu6),
+    /// 300 channels on 9-pixel rows: two channel slices (144 and 156 channels, the second
+    /// ending in a 12-channel tail), each with its own ring; alone and with bands.
+    func testUndilatedDepthwiseMatchesReferenceAcrossChannelSlices() {
+        checkConv(ConvCase(h: 9, w: 9, cin: 300, cout: 300, kernel: 5, groups: 300, padding: .same, activation: .relu6),
                   seed: 6504, pool: .serial)
-        checkConv(ConvCase(h: 11, w: 9, cin: 900, cout: 900, kernel: 5, groups: 900, padding: .same), seed: 6505,
+        checkConv(ConvCase(batch: 2, h: 11, w: 9, cin: 300, cout: 300, kernel: 3, stride: 2, groups: 300, padding: .same),
+                  seed: 6505, pool: ThreadPool(threadCount: 2))
+        checkConv(ConvCase(h: 7, w: 7, cin: 1152, cout: 1152, kernel: 5, groups: 1152, padding: .same), seed: 6506,
                   pool: ThreadPool(threadCount: 2))
     }
 }

@@ -109,4 +109,12 @@ final class InvertedBottleneckTests: XCTestCase {
         checkBottleneck(BottleneckCase(h: 2, w: 5, cin: 16, hidden: 32, cout: 16, kernel: 5), seed: 5602, pool: ThreadPool(threadCount: 4))
         checkBottleneck(BottleneckCase(h: 1, w: 1, cin: 3, hidden: 6, cout: 3, kernel: 3, stride: 2), seed: 5603)
     }
+
+    /// 700 hidden channels on 9-pixel rows: the L2 budget of ring and buffer allows three
+    /// output rows per group, so rows come in groups of three and a shorter last group.
+    func testBlockMatchesReferenceWhenTheRingBudgetShortensTheRowGroups() {
+        let ring = PaddedRowRing(paddedWidth: 13, pixelStride: 700, kernelH: 5, stride: 1, extraBytesPerOutRow: 9 * 700 * 4)
+        XCTAssertEqual(ring.outRows, 3)
+        checkBottleneck(BottleneckCase(h: 10, w: 9, cin: 16, hidden: 700, cout: 16, kernel: 5), seed: 5604, pool: .serial)
+    }
 }
