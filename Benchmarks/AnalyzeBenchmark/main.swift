@@ -12,6 +12,7 @@
 // with the title's length (compare a title's first 60 seconds, cut with the same streams, with
 // the whole title: `make bench-analyze` runs both).
 
+import BenchmarkSupport
 import Foundation
 
 struct Measure {
@@ -20,18 +21,10 @@ struct Measure {
     var status: Int32
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-var python: String?
-var musicnnPython: String?
-var files: [String] = []
-while !arguments.isEmpty {
-    let argument = arguments.removeFirst()
-    switch argument {
-    case "--python": python = arguments.isEmpty ? nil : arguments.removeFirst()
-    case "--musicnn-python": musicnnPython = arguments.isEmpty ? nil : arguments.removeFirst()
-    default: files.append(argument)
-    }
-}
+var arguments = BenchmarkArguments()
+let python = arguments.option("--python")
+let musicnnPython = arguments.option("--musicnn-python")
+let files = arguments.remaining
 guard !files.isEmpty else {
     FileHandle.standardError.write(Data("usage: marquee-bench-analyze [--python PATH] [--musicnn-python PATH] FILE...\n".utf8))
     exit(2)
@@ -39,7 +32,7 @@ guard !files.isEmpty else {
 
 let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 let marquee = here.appendingPathComponent("marquee").path
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = repositoryRoot
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-bench-analyze-\(getpid())").path
 try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -9,6 +9,7 @@
 //
 // usage: marquee-bench-decode [--runs N] [--decoder-threads N] FILE...
 
+import BenchmarkSupport
 import Foundation
 import MarqueeMedia
 
@@ -25,12 +26,6 @@ func cpuTime(_ who: __rusage_who) -> Double {
     getrusage(who.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-}
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 @MainActor func measureMarquee(_ path: String) throws -> Measurement {
@@ -69,25 +64,17 @@ func measureFFmpeg(_ path: String, frames: Int) throws -> Measurement {
     return Measurement(frames: frames, seconds: seconds, cpuSeconds: cpuSeconds)
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-var runs = 5
-if let flag = arguments.firstIndex(of: "--runs"), flag + 1 < arguments.count, let n = Int(arguments[flag + 1]) {
-    runs = max(1, n)
-    arguments.removeSubrange(flag...(flag + 1))
-}
-var decoderThreads = 0
-if let flag = arguments.firstIndex(of: "--decoder-threads"), flag + 1 < arguments.count, let n = Int(arguments[flag + 1]) {
-    decoderThreads = max(0, n)
-    arguments.removeSubrange(flag...(flag + 1))
-}
-if arguments.isEmpty {
+var arguments = BenchmarkArguments()
+let runs = max(1, Int(arguments.option("--runs") ?? "") ?? 5)
+let decoderThreads = max(0, Int(arguments.option("--decoder-threads") ?? "") ?? 0)
+if arguments.remaining.isEmpty {
     FileHandle.standardError.write(Data("usage: marquee-bench-decode [--runs N] [--decoder-threads N] FILE...\n".utf8))
     exit(2)
 }
 
 print("file                          frames   marquee fps   ffmpeg fps   ratio   marquee cpu s   ffmpeg cpu s")
 var failed = false
-for path in arguments {
+for path in arguments.remaining {
     do {
         var bestMarquee: Measurement?
         var bestFFmpeg: Measurement?

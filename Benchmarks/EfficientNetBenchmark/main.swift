@@ -7,42 +7,19 @@
 // Benchmarks/efficientnet_peers.py times them and prints JSON. `--profile` adds where
 // Marquee's time goes, per stage of the network, at batch 1.
 
+import BenchmarkSupport
 import Foundation
 import MarqueeMedia
 import MarqueeModels
 import MarqueeNN
 
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = repositoryRoot
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-@MainActor func option(_ name: String) -> String? {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
-    defer { arguments.removeSubrange(i...(i + 1)) }
-    return arguments[i + 1]
-}
-let threads = Int(option("--threads") ?? "") ?? 2
-let seconds = Double(option("--seconds") ?? "") ?? 3
-let python = option("--python") ?? root.appendingPathComponent(".venv-goldens/bin/python").path
-let profile = arguments.contains("--profile")
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    exit(1)
-}
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// CPU seconds used by this process's threads: unlike wall time, not inflated when another
-/// process holds a core.
-func cpuTime() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+var arguments = BenchmarkArguments()
+let threads = Int(arguments.option("--threads") ?? "") ?? 2
+let seconds = Double(arguments.option("--seconds") ?? "") ?? 3
+let python = arguments.option("--python") ?? root.appendingPathComponent(".venv-goldens/bin/python").path
+let profile = arguments.flag("--profile")
 
 // Eight real inputs: the scikit-image photos and frames of Big Buck Bunny.
 let photos = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"].map { root.appendingPathComponent("Media/samples/\($0)").path }
@@ -71,10 +48,10 @@ do { model = try ModelStore.locate().efficientNetLite0(pool: pool) } catch { fai
     var best = 0.0, bestCPU = Double.infinity
     let deadline = now() + seconds
     while now() < deadline {
-        let start = now(), startCPU = cpuTime()
+        let start = now(), startCPU = cpuNow()
         for _ in 0..<5 { _ = model.forward(input) }
         best = max(best, Double(5 * input.n) / (now() - start))
-        bestCPU = min(bestCPU, (cpuTime() - startCPU) / Double(5 * input.n))
+        bestCPU = min(bestCPU, (cpuNow() - startCPU) / Double(5 * input.n))
     }
     return (best, bestCPU)
 }
@@ -161,9 +138,9 @@ if profile {
     var stageCPU: [String: Double] = [:]
     var order: [String] = []
     for _ in 0..<rounds {
-        var last = now(), lastCPU = cpuTime()
+        var last = now(), lastCPU = cpuNow()
         _ = model.forward(single) { name, _ in
-            let t = now(), c = cpuTime()
+            let t = now(), c = cpuNow()
             if stageTimes[name] == nil { order.append(name) }
             stageTimes[name, default: 0] += t - last
             stageCPU[name, default: 0] += c - lastCPU

@@ -12,35 +12,20 @@
 // half of it in adaptive_avg_pool2d), --keras-python has TensorFlow and fer (run.sh emotion
 // makes .venv-goldens-emotion). Benchmarks/faces_peers.py times them and prints JSON.
 
+import BenchmarkSupport
 import Foundation
 import MarqueeMedia
 import MarqueeModels
 import MarqueeNN
 
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = repositoryRoot
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-@MainActor func option(_ name: String) -> String? {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
-    defer { arguments.removeSubrange(i...(i + 1)) }
-    return arguments[i + 1]
-}
-let threads = Int(option("--threads") ?? "") ?? 2
-let seconds = Double(option("--seconds") ?? "") ?? 3
-let python = option("--python") ?? root.appendingPathComponent(".venv-facenet/bin/python").path
-let profile = arguments.contains("--profile")
-let kerasPython = option("--keras-python") ?? root.appendingPathComponent(".venv-goldens-emotion/bin/python").path
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    exit(1)
-}
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+var arguments = BenchmarkArguments()
+let threads = Int(arguments.option("--threads") ?? "") ?? 2
+let seconds = Double(arguments.option("--seconds") ?? "") ?? 3
+let python = arguments.option("--python") ?? root.appendingPathComponent(".venv-facenet/bin/python").path
+let profile = arguments.flag("--profile")
+let kerasPython = arguments.option("--keras-python") ?? root.appendingPathComponent(".venv-goldens-emotion/bin/python").path
 
 func sample(_ name: String) -> String { root.appendingPathComponent("Media/samples/\(name)").path }
 
@@ -90,12 +75,6 @@ while crops.count < 64 { crops.append(crops[crops.count % distinctCrops]) }
 crops = Array(crops.prefix(64))
 let cropBatch = Tensor(shape: [64, 64, 64, 1])
 for (i, crop) in crops.enumerated() { EmotionCNN.normalize(crop, into: cropBatch, index: i) }
-
-func cpuNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 /// CPU seconds per item of the fastest round of the last `rate` call: on a busy machine
 /// this moves less than the wall-clock rate.

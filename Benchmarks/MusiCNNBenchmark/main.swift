@@ -9,41 +9,21 @@
 // also times the EBU R128 measurement (a second decode of every channel at 48 kHz);
 // `--profile` prints the network's time per stage (milliseconds per patch, model only).
 
+import BenchmarkSupport
 import Foundation
 import MarqueeAnalysis
 import MarqueeMedia
 import MarqueeModels
 import MarqueeNN
 
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = repositoryRoot
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-@MainActor func option(_ name: String) -> String? {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
-    defer { arguments.removeSubrange(i...(i + 1)) }
-    return arguments[i + 1]
-}
-@MainActor func flag(_ name: String) -> Bool {
-    guard let i = arguments.firstIndex(of: name) else { return false }
-    arguments.remove(at: i)
-    return true
-}
-let threads = Int(option("--threads") ?? "") ?? 2
-let python = option("--python") ?? root.appendingPathComponent(".venv-goldens-musicnn/bin/python").path
-let timeLoudness = flag("--loudness")
-let profile = flag("--profile")
-let files = arguments
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    exit(1)
-}
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+var arguments = BenchmarkArguments()
+let threads = Int(arguments.option("--threads") ?? "") ?? 2
+let python = arguments.option("--python") ?? root.appendingPathComponent(".venv-goldens-musicnn/bin/python").path
+let timeLoudness = arguments.flag("--loudness")
+let profile = arguments.flag("--profile")
+let files = arguments.remaining
 
 guard !files.isEmpty else { fail("give audio or video files (e.g. Media/samples/test.mp4)") }
 let pool = ThreadPool(threadCount: threads)

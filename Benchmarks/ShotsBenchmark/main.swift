@@ -14,55 +14,24 @@
 // start-up, model load, decode, inference, output); decoding alone (every frame scaled to
 // 48x27, as the shots command decodes); and TransNetV2 alone on windows already in memory.
 
+import BenchmarkSupport
 import Foundation
 import MarqueeAnalysis
 import MarqueeMedia
 import MarqueeModels
 import MarqueeNN
 
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = repositoryRoot
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-@MainActor func option(_ name: String) -> String? {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
-    defer { arguments.removeSubrange(i...(i + 1)) }
-    return arguments[i + 1]
-}
-@MainActor func flag(_ name: String) -> Bool {
-    guard let i = arguments.firstIndex(of: name) else { return false }
-    arguments.remove(at: i)
-    return true
-}
-let threads = Int(option("--threads") ?? "") ?? 2
-let venv = option("--venv") ?? root.appendingPathComponent(".venv-goldens").path
-let skipPeers = flag("--skip-peers")
-let profile = flag("--profile")
-let videos = arguments.isEmpty
+var arguments = BenchmarkArguments()
+let threads = Int(arguments.option("--threads") ?? "") ?? 2
+let venv = arguments.option("--venv") ?? root.appendingPathComponent(".venv-goldens").path
+let skipPeers = arguments.flag("--skip-peers")
+let profile = arguments.flag("--profile")
+let videos = arguments.remaining.isEmpty
     ? ["Media/samples/test.mp4", "Media/fixtures/bench1080p.mp4"].map { root.appendingPathComponent($0).path }
-    : arguments
+    : arguments.remaining
 let fixture = root.appendingPathComponent("Media/fixtures/shots.mp4").path
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    exit(1)
-}
-
-func warn(_ message: String) {
-    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
-}
-
-/// CPU seconds used by this process (all threads).
-func cpuNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 for video in videos + [fixture] where !FileManager.default.fileExists(atPath: video) {
     fail("\(video) is missing (run `make media` and `Media/make-fixtures.sh --bench`)")
