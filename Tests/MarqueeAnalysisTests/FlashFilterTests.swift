@@ -15,14 +15,6 @@ final class FlashFilterTests: XCTestCase {
         return full
     }
 
-    private func golden(_ name: String) throws -> [Float] {
-        let url = Self.root.appendingPathComponent("Tests/MarqueeModelsTests/Goldens/transnetv2").appendingPathComponent(name)
-        let data = try Data(contentsOf: url)
-        let headerLength = Int(data[8]) | Int(data[9]) << 8
-        let body = data.dropFirst(10 + headerLength)
-        return body.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
-    }
-
     private func shot(_ scene: Scene) -> Shot {
         Shot(startFrame: scene.startFrame, endFrame: scene.endFrame, start: 0, end: 0, transition: scene.transition)
     }
@@ -78,7 +70,7 @@ final class FlashFilterTests: XCTestCase {
 
     /// test.mp4's 108 reference scenes are all real cuts and transitions: none is dropped.
     func testEveryBoundaryOfTheMusicVideoIsKept() throws {
-        let single = try golden("test.single.npy"), manyHot = try golden("test.many_hot.npy")
+        let single = try TransNetV2Goldens.vector("test.single.npy"), manyHot = try TransNetV2Goldens.vector("test.many_hot.npy")
         let filtered = try filteredScenes(try media("Media/samples/test.mp4"), single: single, manyHot: manyHot)
         XCTAssertEqual(filtered.count, 108)
         XCTAssertEqual(bounds(filtered), bounds(SceneSegmenter.scenes(single, manyHot: manyHot)))

@@ -9,7 +9,6 @@ import XCTest
 final class ShotDetectorTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let goldens = root.appendingPathComponent("Tests/MarqueeModelsTests/Goldens/transnetv2")
 
     nonisolated(unsafe) static var loaded: ShotDetector?
     nonisolated(unsafe) static var fixtureShots: ShotList?
@@ -29,19 +28,11 @@ final class ShotDetectorTests: XCTestCase {
         return full
     }
 
-    /// A float32 vector written by numpy.save.
-    private func goldenVector(_ name: String) throws -> [Float] {
-        let data = try Data(contentsOf: Self.goldens.appendingPathComponent(name))
-        let headerLength = Int(data[8]) | Int(data[9]) << 8
-        let body = data.dropFirst(10 + headerLength)
-        return body.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
-    }
-
     // MARK: Against the reference
 
     func testStreamingWindowsMatchPyTorchOnBigBuckBunny() throws {
         let result = try detector().detect(path: try media("Media/samples/bigbuckbunny.mp4"), keepProbabilities: true)
-        let single = try goldenVector("bigbuckbunny.single.npy"), manyHot = try goldenVector("bigbuckbunny.many_hot.npy")
+        let single = try TransNetV2Goldens.vector("bigbuckbunny.single.npy"), manyHot = try TransNetV2Goldens.vector("bigbuckbunny.many_hot.npy")
         XCTAssertEqual(result.frames, 132)
         XCTAssertEqual(result.windows, 3)
         let ours = try XCTUnwrap(result.single), oursManyHot = try XCTUnwrap(result.manyHot)
