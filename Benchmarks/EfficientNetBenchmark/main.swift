@@ -151,7 +151,9 @@ if profile {
     let total = stageTimes.values.reduce(0, +)
     let totalCPU = stageCPU.values.reduce(0, +)
     print("\nwhere the time goes at batch 1 (mean of \(rounds) runs; pooling and classifier after 'head' not shown;")
-    print("cpu: CPU time of all of Marquee's threads, which another process's load does not inflate)")
+    print("cpu: CPU time of all of Marquee's threads, which another process's load does not inflate; with more than")
+    print("one thread it includes the pool's helper spinning between loops, so GFLOP/s per cpu-s measures the kernels")
+    print("only with --threads 1)")
     print("  stage         wall          cpu    MACs   GFLOP/s per cpu-s")
     for name in order {
         let t = stageTimes[name]! / Double(rounds), c = stageCPU[name]! / Double(rounds)
