@@ -81,37 +81,27 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
                 let image = item / bandsPerImage, band = item % bandsPerImage
                 let firstOutRow = outH * band / bandsPerImage, endOutRow = outH * (band + 1) / bandsPerImage
                 let imageIn = source + image * h * w * cin
-                var nextInRow = Int.min
-                var oy = firstOutRow
-                while oy < endOutRow {
-                    let count = min(ring.outRows, endOutRow - oy)
-                    let firstInRow = oy * stride - pad.top
-                    nextInRow = max(nextInRow, firstInRow)
-                    // Expand the windows' rows not yet in the ring.
-                    let lastInRow = min((oy + count - 1) * stride - pad.top + kh - 1, h - 1)
-                    while nextInRow <= lastInRow {
-                        if nextInRow >= 0 {
-                            let slot = ring.slot(scratch, inputRow: nextInRow) + pad.left * hidden
-                            let row = imageIn + nextInRow * w * cin
-                            if let expandMatrix {
-                                gemmOnCallingThread(m: w, a: row, lda: cin, b: expandMatrix, epilogue: hiddenEpilogue,
-                                                    out: slot, ldc: hidden)
-                            } else {
-                                slot.update(from: row, count: w * cin)
-                            }
-                        }
-                        nextInRow += 1
-                    }
-                    ring.fillWindow(window, scratch: scratch, firstInputRow: firstInRow, count: count, inH: h)
-                    depthwisePaddedRows(out: depthwiseRows, outRowStride: outW * hidden, outStride: hidden, outW: outW,
-                                        outRows: count, rows: window, rowStride: stride, pixelStride: hidden,
-                                        stride: stride, channels: 0..<hidden, weights: dw, epilogue: hiddenEpilogue)
-                    let pixel = (image * outH + oy) * outW
-                    gemmOnCallingThread(m: count * outW, a: depthwiseRows, lda: hidden, b: projectMatrix,
-                                        epilogue: projectEpilogue, out: destination + pixel * cout, ldc: cout,
-                                        residual: residual ? source + pixel * cin : nil, ldr: cin)
-                    oy += count
-                }
+                ring.walk(firstOutRow..<endOutRow, padTop: pad.top, padLeftFloats: pad.left * hidden, inH: h,
+                          scratch: scratch, window: window,
+                          fill: { slot, iy in
+                              let row = imageIn + iy * w * cin
+                              if let expandMatrix {
+                                  gemmOnCallingThread(m: w, a: row, lda: cin, b: expandMatrix, epilogue: hiddenEpilogue,
+                                                      out: slot, ldc: hidden)
+                              } else {
+                                  slot.update(from: row, count: w * cin)
+                              }
+                          },
+                          compute: { oy, count in
+                              depthwisePaddedRows(out: depthwiseRows, outRowStride: outW * hidden, outStride: hidden,
+                                                  outW: outW, outRows: count, rows: window, rowStride: stride,
+                                                  pixelStride: hidden, stride: stride, channels: 0..<hidden, weights: dw,
+                                                  epilogue: hiddenEpilogue)
+                              let pixel = (image * outH + oy) * outW
+                              gemmOnCallingThread(m: count * outW, a: depthwiseRows, lda: hidden, b: projectMatrix,
+                                                  epilogue: projectEpilogue, out: destination + pixel * cout, ldc: cout,
+                                                  residual: residual ? source + pixel * cin : nil, ldr: cin)
+                          })
             }
         }
     }
