@@ -247,11 +247,18 @@ struct PaddedRowRing {
         self.kernelH = kernelH
         self.stride = stride
         var rows = Self.maximumOutRows
-        while rows > 1 && (((rows - 1) * stride + kernelH + 1) * rowFloats * 4 + rows * extraBytesPerOutRow) > Self.byteBudget {
+        while rows > 1 && Self.rowCount(outRows: rows, stride: stride, kernelH: kernelH) * rowFloats * 4
+                          + rows * extraBytesPerOutRow > Self.byteBudget {
             rows -= 1
         }
         outRows = rows
-        slots = (rows - 1) * stride + kernelH
+        slots = Self.rowCount(outRows: rows, stride: stride, kernelH: kernelH) - 1
+    }
+
+    /// Rows a ring holds for groups of `outRows` output rows: their windows' input rows and
+    /// the row of zeros.
+    static func rowCount(outRows: Int, stride: Int, kernelH: Int) -> Int {
+        (outRows - 1) * stride + kernelH + 1
     }
 
     var floats: Int { (slots + 1) * rowFloats }
@@ -316,8 +323,8 @@ func depthwiseConv2dPaddedRows(out: UnsafeMutablePointer<Float>, in input: Unsaf
     // pixel by pixel, and on wide images (112x112x96) copies of 32 channels cost more than the
     // small ring saved.
     let blocks = (c + 15) / 16
-    let slots = (PaddedRowRing.maximumOutRows - 1) * stride.h + kh + 1
-    let blocksPerSlice = max(8, min(blocks, depthwiseSliceRingBytes / (slots * paddedW * 64)))
+    let ringRows = PaddedRowRing.rowCount(outRows: PaddedRowRing.maximumOutRows, stride: stride.h, kernelH: kh)
+    let blocksPerSlice = max(8, min(blocks, depthwiseSliceRingBytes / (ringRows * paddedW * 64)))
     let slices = (blocks + blocksPerSlice - 1) / blocksPerSlice
     let sliceWidth = (blocks + slices - 1) / slices * 16
     let ring = PaddedRowRing(paddedWidth: paddedW, pixelStride: sliceWidth, kernelH: kh, stride: stride.h)

@@ -73,8 +73,8 @@ public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeig
         defer { scratch.deallocate() }
         initializePaddedRing(scratch, slots: ring.slots, rowFloats: ring.rowFloats, pixelStride: hidden,
                              interiorStart: pad.left, interiorPixels: w)
+        // Every float of a group's depthwise rows is written before the projection reads it.
         let depthwiseRows = scratch + ring.floats
-        depthwiseRows.initialize(repeating: 0, count: scratchFloats - ring.floats)
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: ring.slots) { windowRows in
             let window = windowRows.baseAddress!
             for item in range {
