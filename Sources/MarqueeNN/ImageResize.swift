@@ -56,11 +56,41 @@ enum PillowResample {
         return result
     }
 
+    static let half = Int32(1) << (precisionBits - 1)
+
     @inline(__always)
-    static func clip8(_ v: Int) -> UInt8 {
+    static func clip8(_ v: Int32) -> UInt8 {
         if v >= (1 << precisionBits) << 8 { return 255 }
         if v <= 0 { return 0 }
         return UInt8(truncatingIfNeeded: v >> precisionBits)
+    }
+}
+
+/// One pass's weights, flat and with the same number of taps for every output index, so that
+/// the inner loops index plain buffers. A window cut short by the input's end starts earlier
+/// and gets zero weights in front, which leave its sums unchanged.
+struct ResampleTable {
+    let taps: Int
+    /// First input index of each output index's window.
+    let starts: [Int]
+    /// `taps` weights per output index.
+    let weights: [Int32]
+
+    init(inSize: Int, outSize: Int) {
+        let windows = PillowResample.coefficients(inSize: inSize, outSize: outSize)
+        let taps = windows.map(\.weights.count).max() ?? 0
+        var starts: [Int] = [], weights: [Int32] = []
+        starts.reserveCapacity(outSize)
+        weights.reserveCapacity(outSize * taps)
+        for (start, window) in windows {
+            let padded = min(start, inSize - taps)
+            starts.append(padded)
+            weights += repeatElement(0, count: start - padded) + window
+            weights += repeatElement(0, count: padded + taps - start - window.count)
+        }
+        self.taps = taps
+        self.starts = starts
+        self.weights = weights
     }
 }
 
@@ -76,51 +106,96 @@ public enum ImageResize {
                                     pixels: [UInt8](repeating: 0, count: width * height * image.channels))
         }
         var current = image
-        let half = 1 << (PillowResample.precisionBits - 1)
-        let ch = image.channels
         if width != image.width {
-            let coeffs = PillowResample.coefficients(inSize: image.width, outSize: width)
-            var out = [UInt8](repeating: 0, count: width * current.height * ch)
-            current.pixels.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<current.height {
-                        let row = y * current.width * ch
-                        for x in 0..<width {
-                            let (start, weights) = coeffs[x]
-                            for c in 0..<ch {
-                                var s = half
-                                for (i, k) in weights.enumerated() {
-                                    s += Int(src[row + (start + i) * ch + c]) * Int(k)
-                                }
-                                dst[(y * width + x) * ch + c] = PillowResample.clip8(s)
-                            }
-                        }
-                    }
-                }
-            }
-            current = InterleavedImage(width: width, height: current.height, channels: ch, pixels: out)
+            current = resampleRows(current, table: ResampleTable(inSize: image.width, outSize: width))
         }
         if height != image.height {
-            let coeffs = PillowResample.coefficients(inSize: image.height, outSize: height)
-            let w = current.width
-            var out = [UInt8](repeating: 0, count: w * height * ch)
-            current.pixels.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<height {
-                        let (start, weights) = coeffs[y]
-                        for i in 0..<(w * ch) {
-                            var s = half
-                            for (j, k) in weights.enumerated() {
-                                s += Int(src[(start + j) * w * ch + i]) * Int(k)
+            current = resampleColumns(current, table: ResampleTable(inSize: image.height, outSize: height))
+        }
+        return current
+    }
+
+    /// The horizontal pass: each output pixel is a weighted sum of `taps` neighbouring input
+    /// pixels of its row, channel by channel.
+    static func resampleRows(_ image: InterleavedImage, table: ResampleTable) -> InterleavedImage {
+        let ch = image.channels, taps = table.taps, outWidth = table.starts.count
+        var out = [UInt8](repeating: 0, count: outWidth * image.height * ch)
+        // The 4-byte loads read one byte past a window: safe on every row but the last.
+        let lastRowReadingPastPixel = image.height - 1
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                table.weights.withUnsafeBufferPointer { weights in
+                    for y in 0..<image.height {
+                        let row = src.baseAddress! + y * image.width * ch
+                        let outRow = dst.baseAddress! + y * outWidth * ch
+                        for x in 0..<outWidth {
+                            let w = weights.baseAddress! + x * taps
+                            let p = row + table.starts[x] * ch
+                            let o = outRow + x * ch
+                            if ch == 3 && y < lastRowReadingPastPixel {
+                                // One RGB pixel per 4-byte load; its fourth byte, the next
+                                // pixel's red, is weighted into a lane that is dropped.
+                                var s = SIMD4<Int32>(repeating: PillowResample.half)
+                                for i in 0..<taps {
+                                    let rgbx = UnsafeRawPointer(p + 3 * i).loadUnaligned(as: SIMD4<UInt8>.self)
+                                    s &+= SIMD4<Int32>(truncatingIfNeeded: rgbx) &* w[i]
+                                }
+                                let clipped = (s &>> Int32(PillowResample.precisionBits))
+                                    .clamped(lowerBound: SIMD4(repeating: 0), upperBound: SIMD4(repeating: 255))
+                                o[0] = UInt8(truncatingIfNeeded: clipped[0])
+                                o[1] = UInt8(truncatingIfNeeded: clipped[1])
+                                o[2] = UInt8(truncatingIfNeeded: clipped[2])
+                            } else {
+                                for c in 0..<ch {
+                                    var s = PillowResample.half
+                                    for i in 0..<taps { s &+= Int32(p[ch * i + c]) &* w[i] }
+                                    o[c] = PillowResample.clip8(s)
+                                }
                             }
-                            dst[y * w * ch + i] = PillowResample.clip8(s)
                         }
                     }
                 }
             }
-            current = InterleavedImage(width: w, height: height, channels: ch, pixels: out)
         }
-        return current
+        return InterleavedImage(width: outWidth, height: image.height, channels: ch, pixels: out)
+    }
+
+    /// The vertical pass: each output row is a weighted sum of `taps` input rows, computed 16
+    /// bytes at a time.
+    static func resampleColumns(_ image: InterleavedImage, table: ResampleTable) -> InterleavedImage {
+        let rowLength = image.width * image.channels, taps = table.taps, outHeight = table.starts.count
+        var out = [UInt8](repeating: 0, count: rowLength * outHeight)
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                table.weights.withUnsafeBufferPointer { weights in
+                    for y in 0..<outHeight {
+                        let w = weights.baseAddress! + y * taps
+                        let first = src.baseAddress! + table.starts[y] * rowLength
+                        let outRow = dst.baseAddress! + y * rowLength
+                        var i = 0
+                        while i + 16 <= rowLength {
+                            var s = SIMD16<Int32>(repeating: PillowResample.half)
+                            for j in 0..<taps {
+                                let bytes = UnsafeRawPointer(first + j * rowLength + i).loadUnaligned(as: SIMD16<UInt8>.self)
+                                s &+= SIMD16<Int32>(truncatingIfNeeded: bytes) &* w[j]
+                            }
+                            let clipped = (s &>> Int32(PillowResample.precisionBits))
+                                .clamped(lowerBound: SIMD16(repeating: 0), upperBound: SIMD16(repeating: 255))
+                            UnsafeMutableRawPointer(outRow + i).storeBytes(
+                                of: SIMD16<UInt8>(truncatingIfNeeded: clipped), as: SIMD16<UInt8>.self)
+                            i += 16
+                        }
+                        while i < rowLength {
+                            var s = PillowResample.half
+                            for j in 0..<taps { s &+= Int32(first[j * rowLength + i]) &* w[j] }
+                            outRow[i] = PillowResample.clip8(s)
+                            i += 1
+                        }
+                    }
+                }
+            }
+        }
+        return InterleavedImage(width: image.width, height: outHeight, channels: image.channels, pixels: out)
     }
 
     /// The size torchvision's `Resize(shortSide)` gives an image: the short side becomes
