@@ -37,8 +37,8 @@ public struct PackedMatrix: @unchecked Sendable {
     var panels: UnsafeMutablePointer<Float> { storage.pointer }
     var bias: UnsafeMutablePointer<Float> { biasStorage.pointer }
 
-    /// Packs the matrix whose element (k, n) is `element(k, n)`.
-    init(rows: Int, columns: Int, bias: [Float]?, element: (Int, Int) -> Float) {
+    /// A zero K x N matrix, which the caller fills through `panels` at `offset(k, n)`.
+    init(rows: Int, columns: Int, bias: [Float]? = nil) {
         precondition(rows >= 0 && columns >= 0, "negative GEMM dimension")
         precondition(bias == nil || bias!.count == columns, "bias has \(bias!.count) values for \(columns) columns")
         self.rows = rows
@@ -46,16 +46,28 @@ public struct PackedMatrix: @unchecked Sendable {
         panelCount = (columns + gemmTileColumns - 1) / gemmTileColumns
         storage = TensorStorage(capacity: panelCount * rows * gemmTileColumns)
         biasStorage = TensorStorage(capacity: panelCount * gemmTileColumns)
+        if let bias { for n in 0..<columns { biasStorage.pointer[n] = bias[n] } }
+    }
+
+    /// Where element (k, n) is in `panels`.
+    @inline(__always)
+    func offset(_ k: Int, _ n: Int) -> Int {
+        ((n / gemmTileColumns) * rows + k) * gemmTileColumns + n % gemmTileColumns
+    }
+
+    /// Packs the matrix whose element (k, n) is `element(k, n)`. Inlined, so that each
+    /// caller's `element` becomes a plain load: models pack millions of weights at load time.
+    @inline(__always)
+    init(rows: Int, columns: Int, bias: [Float]?, element: (Int, Int) -> Float) {
+        self.init(rows: rows, columns: columns, bias: bias)
         let p = storage.pointer
         for panel in 0..<panelCount {
             for k in 0..<rows {
-                for j in 0..<gemmTileColumns {
-                    let n = panel * gemmTileColumns + j
-                    p[(panel * rows + k) * gemmTileColumns + j] = n < columns ? element(k, n) : 0
+                for j in 0..<min(gemmTileColumns, columns - panel * gemmTileColumns) {
+                    p[(panel * rows + k) * gemmTileColumns + j] = element(k, panel * gemmTileColumns + j)
                 }
             }
         }
-        if let bias { for n in 0..<columns { biasStorage.pointer[n] = bias[n] } }
     }
 
     /// Packs a row-major K x N matrix (`values[k * N + n]`).

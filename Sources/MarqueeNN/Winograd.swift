@@ -45,25 +45,40 @@ public struct Winograd3x3Weights: @unchecked Sendable {
         self.outChannels = outChannels
         self.inChannels = inChannels
         self.tileSize = tileSize
-        let g = tileSize == 4 ? Self.g4 : Self.g6
+        let g = (tileSize == 4 ? Self.g4 : Self.g6).flatMap { $0 }    // alpha x 3, row-major
         let alpha = tileSize + 2, points = alpha * alpha
-        // u[(o * Cin + i) * points + ξ]
-        var u = [Float](repeating: 0, count: outChannels * inChannels * points)
-        for pair in 0..<(outChannels * inChannels) {
-            let k = weight[(pair * 9)..<(pair * 9 + 9)].map(Double.init)
-            // G k: alpha x 3
-            var gk = [Double](repeating: 0, count: alpha * 3)
-            for r in 0..<alpha { for c in 0..<3 { gk[r * 3 + c] = g[r][0] * k[c] + g[r][1] * k[3 + c] + g[r][2] * k[6 + c] } }
-            // (G k) Gᵀ: alpha x alpha
-            for r in 0..<alpha {
-                for c in 0..<alpha {
-                    u[pair * points + r * alpha + c] = Float(gk[r * 3] * g[c][0] + gk[r * 3 + 1] * g[c][1] + gk[r * 3 + 2] * g[c][2])
+        // One Cin x Cout matrix per point ξ of the transformed tile, written in place.
+        let packed = (0..<points).map { _ in PackedMatrix(rows: inChannels, columns: outChannels) }
+        let targets = packed.map(\.panels)
+        weight.withUnsafeBufferPointer { weight in
+        targets.withUnsafeBufferPointer { targets in
+        g.withUnsafeBufferPointer { g in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: alpha * 3) { gk in
+            for i in 0..<inChannels {
+                for o in 0..<outChannels {
+                    let k = weight.baseAddress! + (o * inChannels + i) * 9
+                    // G k: alpha x 3
+                    for r in 0..<alpha {
+                        for c in 0..<3 {
+                            gk[r * 3 + c] = g[r * 3] * Double(k[c]) + g[r * 3 + 1] * Double(k[3 + c])
+                                + g[r * 3 + 2] * Double(k[6 + c])
+                        }
+                    }
+                    // (G k) Gᵀ: alpha x alpha
+                    let at = packed[0].offset(i, o)
+                    for r in 0..<alpha {
+                        for c in 0..<alpha {
+                            let v = gk[r * 3] * g[c * 3] + gk[r * 3 + 1] * g[c * 3 + 1] + gk[r * 3 + 2] * g[c * 3 + 2]
+                            targets[r * alpha + c][at] = Float(v)
+                        }
+                    }
                 }
             }
         }
-        matrices = (0..<points).map { xi in
-            PackedMatrix(rows: inChannels, columns: outChannels, bias: nil) { i, o in u[(o * inChannels + i) * points + xi] }
         }
+        }
+        }
+        matrices = packed
         self.bias = TensorStorage(capacity: outChannels)
         if let bias { for o in 0..<outChannels { self.bias.pointer[o] = bias[o] } }
     }
