@@ -66,12 +66,15 @@ public final class TitleAnalyzer {
     public init(models: ModelStore, options: Options = Options()) throws {
         self.models = models
         self.options = options
+        // TransNetV2 takes the longest to load (its Winograd-transformed kernels): on another
+        // core, beside the other models.
+        let shots = BackgroundJob(name: "marquee.load") { try models.transNetV2() }
         visualModel = try models.efficientNetLite0()
         artworkVisualModel = try models.efficientNetLite0()
         faces = try FaceAnalyzer(models: models)
-        shotModel = try models.transNetV2()
         audioTagger = AudioTagger(model: try models.musiCNN())
         textTagger = TextTagger(encoder: try TextEncoder(store: models))
+        shotModel = try shots.join()
     }
 
     /// The weights every analysis records, with their sha256.
