@@ -413,21 +413,12 @@ public final class TitleAnalyzer {
         let failures = Mutex<[Int: any Error]>([:])
         DispatchQueue.concurrentPerform(iterations: stills.count) { i in
             do {
-                try writeAtomically(stills[i].image, to: paths[i])
+                try PNGFile.write(stills[i].image, to: paths[i])   // atomic: a temporary file, renamed
             } catch {
                 failures.withLock { $0[i] = error }
             }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }
-    }
-
-    private static func writeAtomically(_ image: RGBImage, to path: String) throws {
-        let temporary = path + ".partial-\(getpid())"
-        try PNGFile.write(image, to: temporary)
-        if rename(temporary, path) != 0 {
-            unlink(temporary)
-            throw AnalysisError(path: path, message: "cannot move the written file into place")
-        }
     }
 
     /// Writes `OUT/<title-id>/analysis.json` atomically and returns its path.
