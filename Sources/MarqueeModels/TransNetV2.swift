@@ -26,6 +26,8 @@ import MarqueeNN
 public final class TransNetV2 {
     /// Frames per forward pass.
     public static let windowLength = 100
+    /// Frames from one window to the next, as the reference slides them.
+    public static let windowStep = 50
     public static let frameWidth = 48
     public static let frameHeight = 27
     /// Bytes of one RGB24 frame.
@@ -73,6 +75,20 @@ public final class TransNetV2 {
         var spatial: Spatial
         /// Branch b reads spatial channels b·2f ..< (b+1)·2f and writes output channels b·f ..< (b+1)·f.
         var temporal: [TemporalBranch]
+        /// Position among all cells (0 ..< 6).
+        var index: Int
+        /// The cell's input at a frame depends on the window's frames this far on either side
+        /// (the temporal convolutions of the cells before it), and on nothing else.
+        var inputReach: Int
+
+        /// The frames of a window whose spatial output the previous window also computed, when
+        /// the window continues it (`windowStep` frames later): frame q here is frame q + 50
+        /// there, and the cell's input is the same at both when neither depends on frames
+        /// outside its window (q ≥ reach and q + 50 ≤ 99 - reach).
+        var sharedFrames: Range<Int> {
+            guard case .winograd = spatial, inputReach < TransNetV2.windowStep / 2 else { return 0..<0 }
+            return inputReach..<(TransNetV2.windowStep - inputReach)
+        }
     }
 
     let blocks: [[Cell]]
@@ -85,6 +101,13 @@ public final class TransNetV2 {
     let pool: ThreadPool
     /// Activations, reused from one forward pass to the next (one caller at a time).
     private let workspace = Workspace()
+    /// The last `windowStep` frames of the previous window.
+    private var previousTail: [UInt8] = []
+    /// Per cell with shared frames: the previous window's spatial output at frames
+    /// sharedFrames + windowStep, [frames, H, W, 8f].
+    private var carried: [Int: Tensor] = [:]
+    /// Forward passes that continued the previous window and reused its spatial outputs.
+    private(set) var continuedWindows = 0
 
     /// Loads converted weights; every tensor is checked by name and shape, and a file with
     /// tensors the model does not use is refused.
@@ -93,6 +116,7 @@ public final class TransNetV2 {
         var blocks: [[Cell]] = []
         var inChannels = 3
         var height = Self.frameHeight
+        var reach = 0
         for (i, f) in Self.filters.enumerated() {
             var cells: [Cell] = []
             for j in 0..<2 {
@@ -122,7 +146,8 @@ public final class TransNetV2 {
                     ? .direct(Conv3DWeights(oidhw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, kernel: Size3(1, 3, 3)))
                     : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn,
                                                    tileSize: height % 6 == 0 ? 6 : 4))
-                cells.append(Cell(filters: f, spatial: spatial, temporal: temporal))
+                cells.append(Cell(filters: f, spatial: spatial, temporal: temporal, index: 2 * i + j, inputReach: reach))
+                reach += temporal.map { ($0.weights.kernel.t - 1) / 2 * $0.dilation }.max() ?? 0
             }
             blocks.append(cells)
             inChannels = 4 * f
@@ -174,6 +199,13 @@ public final class TransNetV2 {
         let t = Self.windowLength
         precondition(window.count == t * Self.frameBytes, "TransNetV2 input must be \(t) frames of 48x27 RGB")
         workspace.reset()
+        // A window that starts with the previous one's last frames (the next window of the same
+        // title) reuses spatial outputs computed for them: see `runCell`.
+        let tailBytes = Self.windowStep * Self.frameBytes
+        let continues = previousTail.count == tailBytes
+            && previousTail.withUnsafeBytes { memcmp($0.baseAddress!, window.baseAddress!, tailBytes) == 0 }
+        previousTail = Array(window[(window.count - tailBytes)...])
+        if continues { continuedWindows += 1 }
 
         // x = frames / 255 as float, [1, T, 27, 48, 3]
         var x = workspace.tensor([1, t, Self.frameHeight, Self.frameWidth, 3])
@@ -184,7 +216,7 @@ public final class TransNetV2 {
         let means = workspace.tensor([t, 448])
         var meanOffset = 0
         for (i, cells) in blocks.enumerated() {
-            x = runBlock(cells, on: x)
+            x = runBlock(cells, on: x, continues: continues)
             probe?("sddcnn\(i)", x)
             spatialMeans(of: x, into: means, offset: meanOffset)
             meanOffset += x.shape[4]
@@ -237,9 +269,9 @@ public final class TransNetV2 {
     }
 
     /// StackedDDCNNV2: a = DDCNN.0(x), b = DDCNN.1(a), y = AvgPool(ReLU(b) + a).
-    private func runBlock(_ cells: [Cell], on input: Tensor) -> Tensor {
-        let a = runCell(cells[0], on: input)
-        let b = runCell(cells[1], on: a)   // ReLU already applied
+    private func runBlock(_ cells: [Cell], on input: Tensor, continues: Bool) -> Tensor {
+        let a = runCell(cells[0], on: input, continues: continues)
+        let b = runCell(cells[1], on: a, continues: continues)   // ReLU already applied
         let (t, h, w, c) = (b.shape[1], b.shape[2], b.shape[3], b.shape[4])
         add(out: b, b, a, pool: pool)
         let pooled = workspace.tensor([1, t, h / 2, w / 2, c])
@@ -256,7 +288,11 @@ public final class TransNetV2 {
     /// band, every frame of it (10 to 15 MB), is written and read back while it is still in
     /// the cache. Neither convolution reads another band's spatial output, so the bands
     /// compute exactly what the whole tensor would.
-    private func runCell(_ cell: Cell, on input: Tensor) -> Tensor {
+    ///
+    /// The spatial output at a cell's shared frames is copied from the previous window when this
+    /// one continues it (about a third of block 0's second cell, a sixth of block 1's first),
+    /// and kept for the next window: the same values, bit for bit, as computing it again.
+    private func runCell(_ cell: Cell, on input: Tensor, continues: Bool) -> Tensor {
         let f = cell.filters
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
         let frames = input.reshaped([t, h, w, channels])
@@ -264,6 +300,10 @@ public final class TransNetV2 {
         var bandRows = 4
         if case let .winograd(weights) = cell.spatial { bandRows = weights.tileSize }
         let bandStorage = workspace.tensor([t, min(h, bandRows), w, 8 * f]).storage
+        let shared = cell.sharedFrames
+        let kept = shared.isEmpty ? nil : carriedTensor(cell: cell.index, shape: [shared.count, h, w, 8 * f])
+        let reused = continues ? shared : 0..<0
+        let computed = reused.isEmpty ? [0..<t] : [0..<reused.lowerBound, reused.upperBound..<t]
         for first in stride(from: 0, to: h, by: bandRows) {
             let rows = first..<min(h, first + bandRows)
             let band = Tensor(storage: bandStorage, offset: 0, shape: [1, t, rows.count, w, 8 * f])
@@ -271,11 +311,33 @@ public final class TransNetV2 {
             case let .direct(weights):
                 conv3d(out: band, in: input, weights: weights, padding: Size3(0, 1, 1), rows: rows, pool: pool)
             case let .winograd(weights):
-                winogradConv3x3(out: band.reshaped([t, rows.count, w, 8 * f]), in: frames, weights: weights, rows: rows, pool: pool)
+                let bandFrames = band.reshaped([t, rows.count, w, 8 * f])
+                for range in computed where !range.isEmpty {
+                    winogradConv3x3(out: bandFrames.slice(range), in: frames.slice(range), weights: weights, rows: rows, pool: pool)
+                }
+            }
+            if let kept {
+                // Slot i: frame shared.lowerBound + i of this window, + windowStep of the last one.
+                let bandFloats = rows.count * w * 8 * f, frameFloats = h * w * 8 * f
+                let (source, slots) = (band.data, kept.data + first * w * 8 * f)
+                pool.parallelFor(count: shared.count, work: 2 * shared.count * bandFloats) { range in
+                    for i in range {
+                        let (slot, q) = (slots + i * frameFloats, shared.lowerBound + i)
+                        if continues { (source + q * bandFloats).update(from: slot, count: bandFloats) }
+                        slot.update(from: source + (q + Self.windowStep) * bandFloats, count: bandFloats)
+                    }
+                }
             }
             temporalConvolution(out: out, outRow: first, in: band, branches: cell.temporal, activation: .relu, pool: pool)
         }
         return out
+    }
+
+    private func carriedTensor(cell: Int, shape: [Int]) -> Tensor {
+        if let tensor = carried[cell], tensor.shape == shape { return tensor }
+        let tensor = Tensor(shape: shape)
+        carried[cell] = tensor
+        return tensor
     }
 
     /// means[t, offset ..< offset + C] = mean over H, W of block[0, t, :, :, :].

@@ -1,6 +1,6 @@
 import Foundation
 import MarqueeMedia
-import MarqueeModels
+@testable import MarqueeModels
 import MarqueeNN
 import XCTest
 
@@ -143,6 +143,24 @@ final class TransNetV2Tests: XCTestCase {
             XCTAssertLessThanOrEqual(singleDiff, 1e-3, name)
             XCTAssertLessThanOrEqual(manyHotDiff, 1e-3, name)
             XCTAssertEqual(sceneList, expected, name)
+        }
+    }
+
+    /// A window whose first 50 frames are the previous window's last 50 reuses the spatial
+    /// outputs computed for them, and gives, bit for bit, what a fresh model gives on it; a
+    /// window that does not continue the previous one reuses nothing.
+    func testAContinuingWindowGivesExactlyWhatItGivesAlone() throws {
+        let frames = try decodeFrames("test")
+        let size = TransNetV2.frameBytes
+        func window(from start: Int) -> [UInt8] { Array(frames[(start * size)..<((start + 100) * size)]) }
+        let streaming = try TransNetV2(weightsPath: Self.weightsPath)
+        _ = streaming.forward(window(from: 1000))
+        for (start, continues) in [(1050, true), (3000, false), (3050, true)] {
+            let streamed = streaming.forward(window(from: start))
+            let alone = try TransNetV2(weightsPath: Self.weightsPath).forward(window(from: start))
+            XCTAssertEqual(streamed.singleLogits, alone.singleLogits, "window at \(start)")
+            XCTAssertEqual(streamed.manyHotLogits, alone.manyHotLogits, "window at \(start)")
+            XCTAssertEqual(streaming.continuedWindows, continues ? (start == 1050 ? 1 : 2) : 1, "window at \(start)")
         }
     }
 
