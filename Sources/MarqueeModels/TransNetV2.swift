@@ -81,14 +81,35 @@ public final class TransNetV2 {
         /// (the temporal convolutions of the cells before it), and on nothing else.
         var inputReach: Int
 
+        /// How far the cell's temporal convolutions reach, in frames on either side.
+        var reach: Int { temporal.map { ($0.weights.kernel.t - 1) / 2 * $0.dilation }.max() ?? 0 }
+
         /// The frames of a window whose spatial output the previous window also computed, when
         /// the window continues it (`windowStep` frames later): frame q here is frame q + 50
         /// there, and the cell's input is the same at both when neither depends on frames
-        /// outside its window (q ≥ reach and q + 50 ≤ 99 - reach).
+        /// outside its window (q ≥ reach and q + 50 ≤ 99 - reach). Kept for Winograd cells,
+        /// whose spatial convolutions cost far more than the copy.
         var sharedFrames: Range<Int> {
-            guard case .winograd = spatial, inputReach < TransNetV2.windowStep / 2 else { return 0..<0 }
-            return inputReach..<(TransNetV2.windowStep - inputReach)
+            guard case .winograd = spatial else { return 0..<0 }
+            return TransNetV2.sharedFrames(reach: inputReach)
         }
+
+        /// The frames whose output the previous window also computed, likewise.
+        var sharedOutputFrames: Range<Int> { TransNetV2.sharedFrames(reach: inputReach + reach) }
+    }
+
+    /// Frames q ≥ reach with q + windowStep ≤ windowLength - 1 - reach: frames that a window and
+    /// the one before it see with the same context when a value depends on `reach` frames
+    /// either side.
+    static func sharedFrames(reach: Int) -> Range<Int> {
+        reach < windowStep / 2 ? reach..<(windowStep - reach) : 0..<0
+    }
+
+    /// `all` without `gap`, as at most two ranges.
+    static func frames(_ all: Range<Int>, excluding gap: Range<Int>) -> [Range<Int>] {
+        guard !gap.isEmpty else { return [all] }
+        return [all.lowerBound..<max(all.lowerBound, min(gap.lowerBound, all.upperBound)),
+                min(all.upperBound, max(gap.upperBound, all.lowerBound))..<all.upperBound].filter { !$0.isEmpty }
     }
 
     let blocks: [[Cell]]
@@ -105,7 +126,10 @@ public final class TransNetV2 {
     private var previousTail: [UInt8] = []
     /// Per cell with shared frames: the previous window's spatial output at frames
     /// sharedFrames + windowStep, [frames, H, W, 8f].
-    private var carried: [Int: Tensor] = [:]
+    private var carriedSpatial: [Int: Tensor] = [:]
+    /// Per cell with shared output frames: the previous window's output at frames
+    /// sharedOutputFrames + windowStep, [frames, H, W, 4f].
+    private var carriedOutput: [Int: Tensor] = [:]
     /// Forward passes that continued the previous window and reused its spatial outputs.
     private(set) var continuedWindows = 0
 
@@ -147,7 +171,7 @@ public final class TransNetV2 {
                     : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn,
                                                    tileSize: height % 6 == 0 ? 6 : 4))
                 cells.append(Cell(filters: f, spatial: spatial, temporal: temporal, index: 2 * i + j, inputReach: reach))
-                reach += temporal.map { ($0.weights.kernel.t - 1) / 2 * $0.dilation }.max() ?? 0
+                reach += cells.last!.reach
             }
             blocks.append(cells)
             inChannels = 4 * f
@@ -289,9 +313,11 @@ public final class TransNetV2 {
     /// the cache. Neither convolution reads another band's spatial output, so the bands
     /// compute exactly what the whole tensor would.
     ///
-    /// The spatial output at a cell's shared frames is copied from the previous window when this
-    /// one continues it (about a third of block 0's second cell, a sixth of block 1's first),
-    /// and kept for the next window: the same values, bit for bit, as computing it again.
+    /// When the window continues the previous one, the output at the cell's shared output frames
+    /// is copied from that window, and so is the spatial output at its shared frames (about a
+    /// third of block 0's second cell, a sixth of block 1's first); spatial frames that only
+    /// copied outputs would read are not computed. Both are kept for the next window. The
+    /// copies hold the same values, bit for bit, as computing them again.
     private func runCell(_ cell: Cell, on input: Tensor, continues: Bool) -> Tensor {
         let f = cell.filters
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
@@ -300,43 +326,68 @@ public final class TransNetV2 {
         var bandRows = 4
         if case let .winograd(weights) = cell.spatial { bandRows = weights.tileSize }
         let bandStorage = workspace.tensor([t, min(h, bandRows), w, 8 * f]).storage
-        let shared = cell.sharedFrames
-        let kept = shared.isEmpty ? nil : carriedTensor(cell: cell.index, shape: [shared.count, h, w, 8 * f])
-        let reused = continues ? shared : 0..<0
-        let computed = reused.isEmpty ? [0..<t] : [0..<reused.lowerBound, reused.upperBound..<t]
+
+        let (spatialShared, outputShared) = (cell.sharedFrames, cell.sharedOutputFrames)
+        let keptSpatial = spatialShared.isEmpty ? nil
+            : Self.carried(&carriedSpatial, cell: cell.index, shape: [spatialShared.count, h, w, 8 * f])
+        let keptOutput = outputShared.isEmpty ? nil
+            : Self.carried(&carriedOutput, cell: cell.index, shape: [outputShared.count, h, w, 4 * f])
+        let outputReused = continues ? outputShared : 0..<0
+        let outputComputed = Self.frames(0..<t, excluding: outputReused)
+        let unread = outputReused.isEmpty ? 0..<0
+            : (outputReused.lowerBound + cell.reach)..<max(outputReused.lowerBound + cell.reach, outputReused.upperBound - cell.reach)
+        let spatialComputed = Self.frames(0..<t, excluding: unread)
+            .flatMap { Self.frames($0, excluding: continues ? spatialShared : 0..<0) }
+
         for first in stride(from: 0, to: h, by: bandRows) {
             let rows = first..<min(h, first + bandRows)
             let band = Tensor(storage: bandStorage, offset: 0, shape: [1, t, rows.count, w, 8 * f])
-            switch cell.spatial {
-            case let .direct(weights):
-                conv3d(out: band, in: input, weights: weights, padding: Size3(0, 1, 1), rows: rows, pool: pool)
-            case let .winograd(weights):
-                let bandFrames = band.reshaped([t, rows.count, w, 8 * f])
-                for range in computed where !range.isEmpty {
+            let bandFrames = band.reshaped([t, rows.count, w, 8 * f])
+            for range in spatialComputed {
+                switch cell.spatial {
+                case let .direct(weights):
+                    conv3d(out: bandFrames.slice(range).reshaped([1, range.count, rows.count, w, 8 * f]),
+                           in: frames.slice(range).reshaped([1, range.count, h, w, channels]),
+                           weights: weights, padding: Size3(0, 1, 1), rows: rows, pool: pool)
+                case let .winograd(weights):
                     winogradConv3x3(out: bandFrames.slice(range), in: frames.slice(range), weights: weights, rows: rows, pool: pool)
                 }
             }
-            if let kept {
-                // Slot i: frame shared.lowerBound + i of this window, + windowStep of the last one.
-                let bandFloats = rows.count * w * 8 * f, frameFloats = h * w * 8 * f
-                let (source, slots) = (band.data, kept.data + first * w * 8 * f)
-                pool.parallelFor(count: shared.count, work: 2 * shared.count * bandFloats) { range in
-                    for i in range {
-                        let (slot, q) = (slots + i * frameFloats, shared.lowerBound + i)
-                        if continues { (source + q * bandFloats).update(from: slot, count: bandFloats) }
-                        slot.update(from: source + (q + Self.windowStep) * bandFloats, count: bandFloats)
-                    }
-                }
+            if let keptSpatial {
+                let bandFloats = rows.count * w * 8 * f
+                carry(band.data, frames: spatialShared, frameFloats: bandFloats, restoring: continues,
+                      slots: keptSpatial.data + first * w * 8 * f, slotFloats: h * w * 8 * f)
             }
-            temporalConvolution(out: out, outRow: first, in: band, branches: cell.temporal, activation: .relu, pool: pool)
+            for range in outputComputed {
+                temporalConvolution(out: out, outRow: first, in: band, branches: cell.temporal, frames: range,
+                                    activation: .relu, pool: pool)
+            }
+        }
+        if let keptOutput {
+            let frameFloats = h * w * 4 * f
+            carry(out.data, frames: outputShared, frameFloats: frameFloats, restoring: continues,
+                  slots: keptOutput.data, slotFloats: frameFloats)
         }
         return out
     }
 
-    private func carriedTensor(cell: Int, shape: [Int]) -> Tensor {
-        if let tensor = carried[cell], tensor.shape == shape { return tensor }
+    /// For each frame q of `frames` (slot i = q - frames.lowerBound): copies slot i into frame q
+    /// when `restoring`, then frame q + windowStep into slot i, for the next window.
+    private func carry(_ data: UnsafeMutablePointer<Float>, frames: Range<Int>, frameFloats: Int, restoring: Bool,
+                       slots: UnsafeMutablePointer<Float>, slotFloats: Int) {
+        pool.parallelFor(count: frames.count, work: 2 * frames.count * frameFloats) { range in
+            for i in range {
+                let (slot, q) = (slots + i * slotFloats, frames.lowerBound + i)
+                if restoring { (data + q * frameFloats).update(from: slot, count: frameFloats) }
+                slot.update(from: data + (q + Self.windowStep) * frameFloats, count: frameFloats)
+            }
+        }
+    }
+
+    private static func carried(_ tensors: inout [Int: Tensor], cell: Int, shape: [Int]) -> Tensor {
+        if let tensor = tensors[cell], tensor.shape == shape { return tensor }
         let tensor = Tensor(shape: shape)
-        carried[cell] = tensor
+        tensors[cell] = tensor
         return tensor
     }
 

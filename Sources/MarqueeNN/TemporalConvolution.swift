@@ -41,11 +41,16 @@ public struct TemporalBranch: @unchecked Sendable {
 /// branch's channels] + bias) for every branch, with c = (kt - 1) / 2 and zeros outside 0..<T:
 /// per branch, `conv3d(..., dilation: Size3(d, 1, 1), padding: Size3(c * d, 0, 0))`. The input
 /// may be a band of the output's rows (as a spatial convolution computed band by band gives).
+/// With `frames`, only those frames of each clip are written (their taps still reach the others).
 public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, branches: [TemporalBranch],
+                                frames written: Range<Int>? = nil,
                                 activation: Activation = .none, pool: ThreadPool = .shared) {
     precondition(input.rank == 5 && out.rank == 5 && input.shape[0] == out.shape[0] && input.shape[1] == out.shape[1]
                  && input.shape[3] == out.shape[3] && outRow >= 0 && outRow + input.shape[2] <= out.shape[2],
                  "temporal convolution: input \(input.shape) is not rows \(outRow)... of output \(out.shape)")
+    let written = written ?? 0..<input.shape[1]
+    precondition(written.lowerBound >= 0 && written.upperBound <= input.shape[1],
+                 "temporal convolution: frames \(written) of \(input.shape[1])")
     let (inC, outC) = (input.shape[4], out.shape[4])
     for branch in branches {
         precondition(branch.inChannel + branch.weights.inChannels <= inC
@@ -58,7 +63,7 @@ public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, 
     let blocksPerFrame = (pixels + gemmTileRows - 1) / gemmTileRows
     let taps = branches.map(\.weights.kernel.t).max() ?? 0
     let reach = branches.map { ($0.weights.kernel.t - 1) / 2 * $0.dilation }.max() ?? 0
-    let work = branches.reduce(0) { $0 + 2 * clips * frames * pixels * $1.weights.matrix.rows * $1.weights.outChannels }
+    let work = branches.reduce(0) { $0 + 2 * clips * written.count * pixels * $1.weights.matrix.rows * $1.weights.outChannels }
     // Raw pointers, so that the loop below retains nothing.
     let plans = branches.map { branch in
         let matrix = branch.weights.matrix
@@ -70,15 +75,16 @@ public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, 
     let source = UnsafePointer(input.data), destination = out.data
     let epilogue = Epilogue(activation)
     plans.withUnsafeBufferPointer { plans in
-    pool.parallelFor(count: clips * frames * blocksPerFrame, work: work) { range in
+    pool.parallelFor(count: clips * written.count * blocksPerFrame, work: work) { range in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps * gemmTileRows) { pointers in
             let ind = pointers.baseAddress!
             for item in range {
-                let frame = item / blocksPerFrame       // n * T + t
-                let p0 = (item - frame * blocksPerFrame) * gemmTileRows
+                let step = item / blocksPerFrame        // n * written.count + (t - written.lowerBound)
+                let p0 = (item - step * blocksPerFrame) * gemmTileRows
                 let rows = min(gemmTileRows, pixels - p0)
-                let t = frame % frames
-                let clipStart = frame - t
+                let t = written.lowerBound + step % written.count
+                let clipStart = step / written.count * frames
+                let frame = clipStart + t
                 if t + reach < frames && p0 + gemmTileRows < pixels {
                     let next = UnsafeRawPointer(source + ((clipStart + t + reach) * pixels + p0 + gemmTileRows) * inC)
                     let bytes = min(gemmTileRows, pixels - p0 - gemmTileRows) * inC * 4

@@ -79,6 +79,34 @@ final class TemporalConvolutionTests: XCTestCase {
                               seed: 2301)
     }
 
+    func testOnlyTheRequestedFramesAreWrittenAndTheirTapsReachTheOthers() {
+        // Frames 3..<7 of two 9-frame clips: taps at dilation 2 read frames 1...8 of each clip.
+        var rng = TestRandom(seed: 2501)
+        let x = randomTensor([2, 9, 2, 3, 4], &rng)
+        let weight = rng.floats(5 * 4 * 3), bias = rng.floats(5)
+        let weights = Conv3DWeights(oidhw: weight, bias: bias, outChannels: 5, inChannels: 4, kernel: Size3(3, 1, 1))
+        let expected = referenceConv3d(x, weight: weight, bias: bias, inChannels: 4, outChannels: 5, kernel: Size3(3, 1, 1),
+                                       stride: 1, dilation: Size3(2, 1, 1), padding: Size3(2, 0, 0)).values
+        let out = GuardedTensor(shape: [2, 9, 2, 3, 5])
+        temporalConvolution(out: out.tensor, in: x, branches: [TemporalBranch(weights: weights, dilation: 2, inChannel: 0, outChannel: 0)],
+                            frames: 3..<7, pool: ThreadPool(threadCount: 2))
+        let all = out.tensor.toArray()
+        let frameFloats = 2 * 3 * 5
+        for clip in 0..<2 {
+            for t in 0..<9 {
+                let at = (clip * 9 + t) * frameFloats
+                let written = Array(all[at..<(at + frameFloats)])
+                if (3..<7).contains(t) {
+                    assertClose(written, Array(expected[at..<(at + frameFloats)]), tolerance: 2e-5, "clip \(clip) frame \(t)")
+                } else {
+                    XCTAssertTrue(written.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern },
+                                  "clip \(clip) frame \(t) was written")
+                }
+            }
+        }
+        out.assertGuardsIntact("frames 3..<7")
+    }
+
     func testABandOfRowsIsWrittenIntoItsRowsOfTheOutput() {
         // Input: rows 3..<5 of a 6-row output, 5 frames; rows 0..<3 and 5 stay untouched.
         var rng = TestRandom(seed: 2401)
