@@ -414,20 +414,31 @@ public final class TransNetV2 {
     }
 
     /// band[t, k] = <v_t, v_{t+k-50}>, 0 where t+k-50 is outside the window.
+    /// The band is symmetric: <v_i, v_j> for j < i was written in row j.
     private func similarityBand(of vectors: Tensor, into band: Tensor) {
         let (t, n) = (vectors.shape[0], vectors.shape[1])
-        let half = Self.lookupWindow / 2
-        let v = vectors.data
+        let (width, half) = (Self.lookupWindow, Self.lookupWindow / 2)
+        let (v, out) = (vectors.data, band.data)
         for i in 0..<t {
-            for k in 0..<Self.lookupWindow {
+            for k in 0..<width {
                 let j = i + k - half
-                var s: Float = 0
-                if j >= 0 && j < t {
-                    for e in 0..<n { s += v[i * n + e] * v[j * n + e] }
-                }
-                band.data[i * Self.lookupWindow + k] = s
+                out[i * width + k] = j < 0 || j >= t ? 0
+                    : j < i ? out[j * width + (i - j + half)] : Self.dot(v + i * n, v + j * n, count: n)
             }
         }
+    }
+
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var sums = SIMD16<Float>(repeating: 0)
+        var e = 0
+        while e + 16 <= count {
+            sums = sums.addingProduct(UnsafeRawPointer(a + e).loadUnaligned(as: SIMD16<Float>.self),
+                                      UnsafeRawPointer(b + e).loadUnaligned(as: SIMD16<Float>.self))
+            e += 16
+        }
+        var sum = sums.sum()
+        while e < count { sum += a[e] * b[e]; e += 1 }
+        return sum
     }
 
     /// histograms[t, bin] = pixels of frame t whose RGB falls in bin (R>>5)*64 + (G>>5)*8 + B>>5.
