@@ -43,6 +43,17 @@ func checkTemporalBranches(clips: Int = 1, frames: Int, height: Int, width: Int,
     out.assertGuardsIntact("temporal branches", file: file, line: line)
 }
 
+/// A 3-tap branch at dilation 2 with random weights and bias, reading every channel of `x`, and
+/// the direct reference's output for it.
+private func dilatedBranch(over x: Tensor, outChannels: Int, rng: inout TestRandom) -> (TemporalBranch, [Float]) {
+    let inChannels = x.shape[4]
+    let weight = rng.floats(outChannels * inChannels * 3), bias = rng.floats(outChannels)
+    let weights = Conv3DWeights(oidhw: weight, bias: bias, outChannels: outChannels, inChannels: inChannels, kernel: Size3(3, 1, 1))
+    let expected = referenceConv3d(x, weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels,
+                                   kernel: Size3(3, 1, 1), stride: 1, dilation: Size3(2, 1, 1), padding: Size3(2, 0, 0)).values
+    return (TemporalBranch(weights: weights, dilation: 2, inChannel: 0, outChannel: 0), expected)
+}
+
 final class TemporalConvolutionTests: XCTestCase {
     func testFourDilatedBranchesAsInATransNetV2Cell() {
         // f = 16: branch b reads channels 32b..<32b+32 and writes 16b..<16b+16, dilation 2^b.
@@ -83,13 +94,9 @@ final class TemporalConvolutionTests: XCTestCase {
         // Frames 3..<7 of two 9-frame clips: taps at dilation 2 read frames 1...8 of each clip.
         var rng = TestRandom(seed: 2501)
         let x = randomTensor([2, 9, 2, 3, 4], &rng)
-        let weight = rng.floats(5 * 4 * 3), bias = rng.floats(5)
-        let weights = Conv3DWeights(oidhw: weight, bias: bias, outChannels: 5, inChannels: 4, kernel: Size3(3, 1, 1))
-        let expected = referenceConv3d(x, weight: weight, bias: bias, inChannels: 4, outChannels: 5, kernel: Size3(3, 1, 1),
-                                       stride: 1, dilation: Size3(2, 1, 1), padding: Size3(2, 0, 0)).values
+        let (branch, expected) = dilatedBranch(over: x, outChannels: 5, rng: &rng)
         let out = GuardedTensor(shape: [2, 9, 2, 3, 5])
-        temporalConvolution(out: out.tensor, in: x, branches: [TemporalBranch(weights: weights, dilation: 2, inChannel: 0, outChannel: 0)],
-                            frames: 3..<7, pool: ThreadPool(threadCount: 2))
+        temporalConvolution(out: out.tensor, in: x, branches: [branch], frames: 3..<7, pool: ThreadPool(threadCount: 2))
         let all = out.tensor.toArray()
         let frameFloats = 2 * 3 * 5
         for clip in 0..<2 {
@@ -111,14 +118,9 @@ final class TemporalConvolutionTests: XCTestCase {
         // Input: rows 3..<5 of a 6-row output, 5 frames; rows 0..<3 and 5 stay untouched.
         var rng = TestRandom(seed: 2401)
         let band = randomTensor([1, 5, 2, 3, 4], &rng)
-        let weight = rng.floats(2 * 4 * 3), bias = rng.floats(2)
-        let weights = Conv3DWeights(oidhw: weight, bias: bias, outChannels: 2, inChannels: 4, kernel: Size3(3, 1, 1))
-        let expected = referenceConv3d(band, weight: weight, bias: bias, inChannels: 4, outChannels: 2, kernel: Size3(3, 1, 1),
-                                       stride: 1, dilation: Size3(2, 1, 1), padding: Size3(2, 0, 0)).values
+        let (branch, expected) = dilatedBranch(over: band, outChannels: 2, rng: &rng)
         let out = GuardedTensor(shape: [1, 5, 6, 3, 2])
-        temporalConvolution(out: out.tensor, outRow: 3, in: band,
-                            branches: [TemporalBranch(weights: weights, dilation: 2, inChannel: 0, outChannel: 0)],
-                            pool: ThreadPool(threadCount: 2))
+        temporalConvolution(out: out.tensor, outRow: 3, in: band, branches: [branch], pool: ThreadPool(threadCount: 2))
         let all = out.tensor.toArray()
         var inBand: [Float] = []
         for t in 0..<5 {
