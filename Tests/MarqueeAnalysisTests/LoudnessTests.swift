@@ -60,6 +60,7 @@ final class LoudnessTests: XCTestCase {
         return path
     }
 
+    @discardableResult
     func check(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> (Loudness, Reference) {
         let ours = try AudioTagger.loudness(.detect(path: path, stream: nil))
         let theirs = try Self.ffmpeg(path)

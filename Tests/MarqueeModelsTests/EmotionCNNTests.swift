@@ -121,7 +121,7 @@ final class EmotionCNNTests: XCTestCase {
 
     func testABadWeightsFileIsRefusedNamingIt() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-emotion-\(UUID().uuidString).safetensors").path
-        FileManager.default.createFile(atPath: path, contents: Data("not a safetensors file".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("not a safetensors file".utf8)), path)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let labels = ModelStore(folder: MTCNNTests.converted.path).path("emotion_labels.txt")
         XCTAssertThrowsError(try EmotionCNN(weightsPath: path, labelsPath: labels)) { error in

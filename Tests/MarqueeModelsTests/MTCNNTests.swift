@@ -185,7 +185,7 @@ final class MTCNNTests: XCTestCase {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let bad = scratch.appendingPathComponent("mtcnn_rnet.safetensors").path
-        FileManager.default.createFile(atPath: bad, contents: Data((0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 7919) }))
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad, contents: Data((0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 7919) })), bad)
         let store = ModelStore(folder: Self.converted.path)
         XCTAssertThrowsError(try MTCNN(pnetPath: store.path("mtcnn_pnet.safetensors"), rnetPath: bad,
                                        onetPath: store.path("mtcnn_onet.safetensors"))) { error in

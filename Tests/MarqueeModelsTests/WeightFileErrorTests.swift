@@ -22,7 +22,7 @@ final class WeightFileErrorTests: XCTestCase {
 
     private func load(_ data: Data) -> (path: String, error: Error?) {
         let path = scratch.appendingPathComponent("weights.safetensors").path
-        FileManager.default.createFile(atPath: path, contents: data)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: data), path)
         do {
             _ = try EfficientNetLite0(weightsPath: path, labelsPath: EfficientNetLite0Tests.labelsPath)
             return (path, nil)

@@ -129,7 +129,7 @@ final class AudioResampler {
             var name = [CChar](repeating: 0, count: 32)
             let channel = av_channel_layout_channel_from_index(&outLayout, UInt32(index))
             av_channel_name(&name, name.count, channel)
-            return String(cString: name)
+            return text(fromCString: name)
         }
         inputKey = key
         started = true
