@@ -334,6 +334,7 @@ public final class TransNetV2 {
             : Self.carried(&carriedOutput, cell: cell.index, shape: [outputShared.count, h, w, 4 * f])
         let outputReused = continues ? outputShared : 0..<0
         let outputComputed = Self.frames(0..<t, excluding: outputReused)
+        // Spatial frames farther than the cell's reach from every output frame still computed.
         let unread = outputReused.isEmpty ? 0..<0
             : (outputReused.lowerBound + cell.reach)..<max(outputReused.lowerBound + cell.reach, outputReused.upperBound - cell.reach)
         let spatialComputed = Self.frames(0..<t, excluding: unread)
