@@ -82,7 +82,7 @@ public final class TransNetV2 {
         var inputReach: Int
 
         /// How far the cell's temporal convolutions reach, in frames on either side.
-        var reach: Int { temporal.map { ($0.weights.kernel.t - 1) / 2 * $0.dilation }.max() ?? 0 }
+        var reach: Int { temporal.map(\.reach).max() ?? 0 }
 
         /// The frames of a window whose spatial output the previous window also computed, when
         /// the window continues it (`windowStep` frames later): frame q here is frame q + 50

@@ -35,6 +35,9 @@ public struct TemporalBranch: @unchecked Sendable {
         self.inChannel = inChannel
         self.outChannel = outChannel
     }
+
+    /// How many frames on either side of its output frame the branch reads.
+    public var reach: Int { (weights.kernel.t - 1) / 2 * dilation }
 }
 
 /// out[n, t, outRow + y, x, branch's channels] = activation(Σ_k W[k] · in[n, t + (k - c) d, y, x,
@@ -62,7 +65,7 @@ public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, 
     let outPixels = out.shape[2] * out.shape[3], outOffset = outRow * out.shape[3]
     let blocksPerFrame = (pixels + gemmTileRows - 1) / gemmTileRows
     let taps = branches.map(\.weights.kernel.t).max() ?? 0
-    let reach = branches.map { ($0.weights.kernel.t - 1) / 2 * $0.dilation }.max() ?? 0
+    let reach = branches.map(\.reach).max() ?? 0
     let work = branches.reduce(0) { $0 + 2 * clips * written.count * pixels * $1.weights.matrix.rows * $1.weights.outChannels }
     // Raw pointers, so that the loop below retains nothing.
     let plans = branches.map { branch in

@@ -28,13 +28,13 @@ public struct Winograd3x3Weights: @unchecked Sendable {
     let matrices: [PackedMatrix]
     let bias: TensorStorage
 
-    /// G for F(4x4, 3x3), 6 x 3.
-    static let g4: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                                 [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
-    /// G for F(6x6, 3x3), 8 x 3.
-    static let g6: [[Double]] = [[1, 0, 0], [-2.0 / 9, -2.0 / 9, -2.0 / 9], [-2.0 / 9, 2.0 / 9, -2.0 / 9],
-                                 [1.0 / 90, 1.0 / 45, 2.0 / 45], [1.0 / 90, -1.0 / 45, 2.0 / 45],
-                                 [32.0 / 45, 16.0 / 45, 8.0 / 45], [32.0 / 45, -16.0 / 45, 8.0 / 45], [0, 0, 1]]
+    /// G for F(4x4, 3x3), 6 x 3, row-major.
+    static let g4: [Double] = [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                               1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+    /// G for F(6x6, 3x3), 8 x 3, row-major.
+    static let g6: [Double] = [1, 0, 0, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9,
+                               1.0 / 90, 1.0 / 45, 2.0 / 45, 1.0 / 90, -1.0 / 45, 2.0 / 45,
+                               32.0 / 45, 16.0 / 45, 8.0 / 45, 32.0 / 45, -16.0 / 45, 8.0 / 45, 0, 0, 1]
 
     /// From PyTorch's layout: weight [out, in, 3, 3], bias [out] (or none); `tileSize` 4 or 6.
     public init(oihw weight: [Float], bias: [Float]?, outChannels: Int, inChannels: Int, tileSize: Int = 4) {
@@ -45,7 +45,7 @@ public struct Winograd3x3Weights: @unchecked Sendable {
         self.outChannels = outChannels
         self.inChannels = inChannels
         self.tileSize = tileSize
-        let g = (tileSize == 4 ? Self.g4 : Self.g6).flatMap { $0 }    // alpha x 3, row-major
+        let g = tileSize == 4 ? Self.g4 : Self.g6
         let alpha = tileSize + 2, points = alpha * alpha
         // One Cin x Cout matrix per point ξ of the transformed tile, written in place.
         let packed = (0..<points).map { _ in PackedMatrix(rows: inChannels, columns: outChannels) }
