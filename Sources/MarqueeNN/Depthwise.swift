@@ -174,6 +174,48 @@ func depthwisePaddedRows(out: UnsafeMutablePointer<Float>, outRowStride: Int, ou
         let inputChannel = c0 - channels.lowerBound
         let b = load16(bias + c0)
         var x = 0
+        if stride == 1 {
+            // Eight pixels at a time first, on one sliding window of inputs (see below):
+            // 8 sums and 8 inputs fill half of AVX-512's 32 vector registers, and each
+            // weight and input vector loaded feeds eight FMAs and one.
+            while x + 8 <= outW {
+                for r in 0..<outRows {
+                    var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+                    for ky in 0..<kh {
+                        let src = rows[r * rowStride + ky] + x * pixelStride + inputChannel
+                        let wr = w + ky * kw * cp + c0
+                        var i0 = load16(src), i1 = load16(src + pixelStride), i2 = load16(src + 2 * pixelStride)
+                        var i3 = load16(src + 3 * pixelStride), i4 = load16(src + 4 * pixelStride)
+                        var i5 = load16(src + 5 * pixelStride), i6 = load16(src + 6 * pixelStride)
+                        for kx in 0..<kw {
+                            let wv = load16(wr + kx * cp)
+                            let i7 = load16(src + (kx + 7) * pixelStride)
+                            a0 = fma16(i0, wv, a0); a1 = fma16(i1, wv, a1)
+                            a2 = fma16(i2, wv, a2); a3 = fma16(i3, wv, a3)
+                            a4 = fma16(i4, wv, a4); a5 = fma16(i5, wv, a5)
+                            a6 = fma16(i6, wv, a6); a7 = fma16(i7, wv, a7)
+                            i0 = i1; i1 = i2; i2 = i3; i3 = i4; i4 = i5; i5 = i6; i6 = i7
+                        }
+                    }
+                    let o = out + r * outRowStride + x * outStride + c0
+                    if lanes == 16 {
+                        store16(epilogue.apply(a0), o); store16(epilogue.apply(a1), o + outStride)
+                        store16(epilogue.apply(a2), o + 2 * outStride); store16(epilogue.apply(a3), o + 3 * outStride)
+                        store16(epilogue.apply(a4), o + 4 * outStride); store16(epilogue.apply(a5), o + 5 * outStride)
+                        store16(epilogue.apply(a6), o + 6 * outStride); store16(epilogue.apply(a7), o + 7 * outStride)
+                    } else {
+                        storePartial16(epilogue.apply(a0), o, lanes); storePartial16(epilogue.apply(a1), o + outStride, lanes)
+                        storePartial16(epilogue.apply(a2), o + 2 * outStride, lanes)
+                        storePartial16(epilogue.apply(a3), o + 3 * outStride, lanes)
+                        storePartial16(epilogue.apply(a4), o + 4 * outStride, lanes)
+                        storePartial16(epilogue.apply(a5), o + 5 * outStride, lanes)
+                        storePartial16(epilogue.apply(a6), o + 6 * outStride, lanes)
+                        storePartial16(epilogue.apply(a7), o + 7 * outStride, lanes)
+                    }
+                }
+                x += 8
+            }
+        }
         // Four pixels at a time: each weight vector loaded feeds four FMAs. A row whose
         // width is not a multiple of four ends with a group that overlaps the one before it
         // (those pixels are computed twice, to the same values) rather than with single
@@ -185,6 +227,23 @@ func depthwisePaddedRows(out: UnsafeMutablePointer<Float>, outRowStride: Int, ou
                 for ky in 0..<kh {
                     let src = rows[r * rowStride + ky] + x * step + inputChannel
                     let wr = w + ky * kw * cp + c0
+                    if stride == 1 {
+                        // Pixel j's tap kx reads input x + j + kx: the four windows slide
+                        // along the row together, so each input vector is loaded once
+                        // (kw + 3 loads instead of 4 kw) and the loads no longer outnumber
+                        // the FMAs.
+                        var i0 = load16(src), i1 = load16(src + pixelStride), i2 = load16(src + 2 * pixelStride)
+                        for kx in 0..<kw {
+                            let wv = load16(wr + kx * cp)
+                            let i3 = load16(src + (kx + 3) * pixelStride)
+                            a0 = fma16(i0, wv, a0)
+                            a1 = fma16(i1, wv, a1)
+                            a2 = fma16(i2, wv, a2)
+                            a3 = fma16(i3, wv, a3)
+                            i0 = i1; i1 = i2; i2 = i3
+                        }
+                        continue
+                    }
                     for kx in 0..<kw {
                         let wv = load16(wr + kx * cp)
                         let s = src + kx * pixelStride

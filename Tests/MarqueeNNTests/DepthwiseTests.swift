@@ -41,7 +41,7 @@ final class DepthwiseTests: XCTestCase {
 
 final class DepthwisePaddedRowTests: XCTestCase {
     func testUndilatedDepthwiseMatchesReferenceAcrossWidthsChannelsAndPaddings() {
-        // Widths around the four-pixel groups (the last group overlaps the one before it).
+        // Widths around the eight- and four-pixel groups (the last group overlaps the one before it).
         let paddings: [Padding2D] = [.same, .valid, .symmetric(Size2(2, 2)), .explicit(top: 0, left: 3, bottom: 1, right: 0)]
         var seed: UInt64 = 6000
         for w in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 17] {
