@@ -273,11 +273,14 @@ func convGemm(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>, 
     }
     indirectGemm(m: pixels, taps: taps, depth: depth, b: b, activation: activation,
                  out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
+        var pixel = OutputPixel(m0, geometry: g)
         for r in 0..<gemmTileRows {
-            let p = m0 + min(r, rows - 1)
-            let n = p / (g.outH * g.outW)
-            let rem = p - n * g.outH * g.outW
-            let oy = rem / g.outW, ox = rem - (rem / g.outW) * g.outW
+            guard r < rows else {
+                for t in 0..<taps { ind[t * gemmTileRows + r] = ind[t * gemmTileRows + rows - 1] }
+                continue
+            }
+            let n = pixel.n, oy = pixel.y, ox = pixel.x
+            pixel.advance(geometry: g)
             let y0 = oy * g.stride.h - g.padTop, x0 = ox * g.stride.w - g.padLeft
             let image = input + n * g.inH * g.inW * g.inC
             var t = 0
@@ -293,6 +296,31 @@ func convGemm(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<Float>, 
                     t += 1
                 }
             }
+        }
+    }
+}
+
+/// Image, row and column of consecutive output pixels: one division for the first pixel of
+/// a row block, then counting (a division per pixel had cost a quarter of a 3x3 RGB stem).
+struct OutputPixel {
+    var n: Int, y: Int, x: Int
+
+    @inline(__always)
+    init(_ index: Int, geometry g: ConvGeometry) {
+        let plane = g.outH * g.outW
+        n = index / plane
+        let rest = index - n * plane
+        y = rest / g.outW
+        x = rest - y * g.outW
+    }
+
+    @inline(__always)
+    mutating func advance(geometry g: ConvGeometry) {
+        x += 1
+        if x == g.outW {
+            x = 0
+            y += 1
+            if y == g.outH { y = 0; n += 1 }
         }
     }
 }
@@ -338,11 +366,13 @@ func convGemmRowTaps(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
     withExtendedLifetime((edgeRows, zeroRow)) {
         indirectGemm(m: pixels, taps: kh, depth: rowDepth, b: b, activation: activation,
                      out: out, ldc: g.outC, pool: pool) { m0, rows, ind in
+            var pixel = OutputPixel(m0, geometry: g)
             for r in 0..<gemmTileRows {
-                let p = m0 + min(r, rows - 1)
-                let n = p / (g.outH * g.outW)
-                let rem = p - n * g.outH * g.outW
-                let oy = rem / g.outW, ox = rem - oy * g.outW
+                guard r < rows else {
+                    for ky in 0..<kh { ind[ky * gemmTileRows + r] = ind[ky * gemmTileRows + rows - 1] }
+                    continue
+                }
+                let n = pixel.n, oy = pixel.y, ox = pixel.x
                 let y0 = oy * g.stride.h - g.padTop, x0 = ox * g.stride.w - g.padLeft
                 let slot = edgeSlot.withUnsafeBufferPointer { $0[ox] }
                 if slot >= 0 {
@@ -355,6 +385,7 @@ func convGemmRowTaps(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
                         ind[ky * gemmTileRows + r] = iy >= 0 && iy < g.inH ? image + (iy * g.inW + x0) * g.inC : zeros
                     }
                 }
+                pixel.advance(geometry: g)
             }
         }
     }
