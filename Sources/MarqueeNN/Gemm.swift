@@ -12,7 +12,9 @@
 // Disassembly (release, -march=native on a Zen 3 EPYC: AVX2 + FMA, no AVX-512): the inner
 // loop is unrolled by two k steps, each 2 vmovups of B, 6 vbroadcastss of A from memory and
 // 12 vfmadd231ps on ymm; all 16 ymm registers are live (12 accumulators, 2 B, 2 broadcasts)
-// and nothing spills. On an AVX-512 machine the same source gives 6 zmm accumulators.
+// and nothing spills. On an AVX-512 machine (Zen 4 EPYC) the same source gives 6 zmm
+// accumulators and one embedded-broadcast FMA per row and step (vfmadd231ps (%rsi,%rdi,4)
+// {1to16}), unrolled by four k steps; tiles of at most four rows run a four-accumulator copy.
 // The micro-kernel is @inline(always): with two callers the compiler had stopped inlining
 // it and called it per tile. Its epilogue (Epilogue.swift) applies identity, ReLU and ReLU6
 // as an inline vmaxps/vminps; a call to Activation.apply per store had cost as much as the
@@ -98,6 +100,30 @@ func gemmMicroKernel6x16(
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
     residual: UnsafePointer<Float>? = nil, ldr: Int = 0
 ) {
+    // A short tile (the last of M = 49, 7x7 pixels, has one row) computes four rows, not
+    // six: four accumulators still keep the FMA units busy, so its multiply-adds take two
+    // thirds of the time. Each row's sum is formed in the same order either way.
+    if rows <= 4 {
+        gemmMicroKernel(computedRows: 4, depth: depth, taps: taps, a: a, b: b, bias: bias, epilogue: epilogue,
+                        c: c, ldc: ldc, rows: rows, columns: columns, residual: residual, ldr: ldr)
+    } else {
+        gemmMicroKernel(computedRows: 6, depth: depth, taps: taps, a: a, b: b, bias: bias, epilogue: epilogue,
+                        c: c, ldc: ldc, rows: rows, columns: columns, residual: residual, ldr: ldr)
+    }
+}
+
+/// The micro-kernel's body for tiles of at most `computedRows` rows. Inlined with a constant
+/// `computedRows`, the accumulators past it and their multiply-adds compile away.
+@inline(__always)
+private func gemmMicroKernel(
+    computedRows: Int, depth: Int, taps: Int,
+    a: UnsafePointer<UnsafePointer<Float>>,
+    b: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>,
+    epilogue: Epilogue,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+    residual: UnsafePointer<Float>?, ldr: Int
+) {
     var c0 = load16(bias)
     var c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0
     var bp = b
@@ -112,8 +138,10 @@ func gemmMicroKernel6x16(
             c1 = c1.addingProduct(SIMD16(repeating: a1[k]), bv)
             c2 = c2.addingProduct(SIMD16(repeating: a2[k]), bv)
             c3 = c3.addingProduct(SIMD16(repeating: a3[k]), bv)
-            c4 = c4.addingProduct(SIMD16(repeating: a4[k]), bv)
-            c5 = c5.addingProduct(SIMD16(repeating: a5[k]), bv)
+            if computedRows > 4 {
+                c4 = c4.addingProduct(SIMD16(repeating: a4[k]), bv)
+                c5 = c5.addingProduct(SIMD16(repeating: a5[k]), bv)
+            }
             bp += 16
             k += 1
         }
