@@ -40,4 +40,16 @@ struct Epilogue {
     func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         isClamp ? min16(max16(v, lower), upper) : activation.apply(v)
     }
+
+    /// The same for SIMD8 or SIMD16; a GELU goes through SIMD16.
+    @inline(always)
+    func apply<V: FloatVector>(_ v: V) -> V {
+        if isClamp { return v.clamped(lower: V(broadcast: lower[0]), upper: V(broadcast: upper[0])) }
+        var wide = SIMD16<Float>()
+        for i in 0..<V.scalarCount { wide[i] = v[i] }
+        wide = activation.apply(wide)
+        var result = v
+        for i in 0..<V.scalarCount { result[i] = wide[i] }
+        return result
+    }
 }

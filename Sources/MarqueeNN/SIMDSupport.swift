@@ -29,6 +29,54 @@ func storePartial16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: I
     for i in 0..<n { p[i] = v[i] }
 }
 
+/// SIMD8<Float> or SIMD16<Float>, for a kernel that runs in either (marquee_register_floats).
+/// Code generic over SIMD reaches the standard library's lane-by-lane implementations; these
+/// requirements reach each type's own vector instructions.
+protocol FloatVector: SIMD where Scalar == Float {
+    init(broadcast value: Float)
+    /// self + a * b in one rounding (vfmadd).
+    func addingFusedProduct(_ a: Self, _ b: Self) -> Self
+    /// min(max(self, lower), upper), as `Epilogue` clamps (NaN passes through).
+    func clamped(lower: Self, upper: Self) -> Self
+}
+
+extension SIMD8: FloatVector where Scalar == Float {
+    @inline(__always) init(broadcast value: Float) { self.init(repeating: value) }
+    @inline(__always) func addingFusedProduct(_ a: Self, _ b: Self) -> Self { addingProduct(a, b) }
+    @inline(__always) func clamped(lower: Self, upper: Self) -> Self {
+        let raised = replacing(with: lower, where: self .< lower)
+        return raised.replacing(with: upper, where: upper .< raised)
+    }
+}
+
+extension SIMD16: FloatVector where Scalar == Float {
+    @inline(__always) init(broadcast value: Float) { self.init(repeating: value) }
+    @inline(__always) func addingFusedProduct(_ a: Self, _ b: Self) -> Self { addingProduct(a, b) }
+    @inline(__always) func clamped(lower: Self, upper: Self) -> Self { min16(max16(self, lower), upper) }
+}
+
+@inline(__always)
+func loadVector<V: FloatVector>(_ p: UnsafePointer<Float>, as _: V.Type = V.self) -> V {
+    UnsafeRawPointer(p).loadUnaligned(as: V.self)
+}
+
+@inline(__always)
+func storeVector<V: FloatVector>(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
+
+/// Stores the first `n` < V.scalarCount lanes.
+@inline(__always)
+func storePartialVector<V: FloatVector>(_ v: V, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    for i in 0..<n { p[i] = v[i] }
+}
+
+/// a * b + c in one rounding.
+@inline(__always)
+func fmaVector<V: FloatVector>(_ a: V, _ b: V, _ c: V) -> V {
+    c.addingFusedProduct(a, b)
+}
+
 /// Lane-wise maximum as one compare and blend. The standard library's pointwiseMax and
 /// pointwiseMin are not inlined here and go lane by lane, which made a fused ReLU6 epilogue
 /// cost more than the GEMM tile it finishes.

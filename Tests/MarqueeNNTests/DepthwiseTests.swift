@@ -78,4 +78,61 @@ final class DepthwisePaddedRowTests: XCTestCase {
         checkConv(ConvCase(h: 7, w: 7, cin: 1152, cout: 1152, kernel: 5, groups: 1152, padding: .same), seed: 6506,
                   pool: ThreadPool(threadCount: 2))
     }
+
+    /// The rows kernel runs in SIMD8 or SIMD16 depending on the machine; both widths are
+    /// checked here, whichever this machine's convolutions use: every output row group of an
+    /// image (rows padded by hand, a shared zero row above and below) against the direct
+    /// convolution, on widths around the eight- and four-pixel groups and channel tails.
+    func testRowsKernelMatchesReferenceInBothVectorWidths() {
+        var seed: UInt64 = 6600
+        for (kernel, stride) in [(Size2(3, 3), 1), (Size2(5, 5), 1), (Size2(3, 3), 2), (Size2(5, 5), 2)] {
+            for w in [1, 4, 7, 8, 9, 12, 17] {
+                for c in [1, 8, 15, 16, 17, 33] {
+                    seed += 1
+                    checkRows(h: 5, w: w, channels: c, kernel: kernel, stride: stride, outRows: 1 + Int(seed % 3),
+                              vector: SIMD8<Float>.self, seed: seed)
+                    checkRows(h: 5, w: w, channels: c, kernel: kernel, stride: stride, outRows: 1 + Int(seed % 3),
+                              vector: SIMD16<Float>.self, seed: seed)
+                }
+            }
+        }
+    }
+
+    private func checkRows<V: FloatVector>(h: Int, w: Int, channels c: Int, kernel: Size2, stride: Int, outRows: Int,
+                                           vector: V.Type, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = TestRandom(seed: seed)
+        let x = randomTensor([1, h, w, c], &rng)
+        let weight = rng.floats(c * kernel.h * kernel.w), bias = rng.floats(c)
+        let padding = Padding2D.symmetric(Size2(kernel.h / 2, kernel.w / 2))
+        let context = "\(V.self) \(h)x\(w)x\(c) k\(kernel) s\(stride) \(outRows) rows"
+        let expected = referenceConv2d(x, weight: weight, bias: bias, outChannels: c, kernel: kernel, groups: c,
+                                       stride: Size2(stride, stride), dilation: 1, padding: padding, activation: .relu6)
+        let outH = expected.shape[1], outW = expected.shape[2]
+        // Padded rows: pad columns each side, 16 floats to spare at the end, zero rows outside.
+        let padW = kernel.w / 2, padH = kernel.h / 2
+        let rowFloats = (w + 2 * padW) * c + 16
+        let padded = TensorStorage(capacity: (h + 2 * padH) * rowFloats)
+        padded.pointer.initialize(repeating: 0, count: (h + 2 * padH) * rowFloats)
+        let input = x.toArray()
+        for y in 0..<h {
+            for i in 0..<(w * c) { padded.pointer[(y + padH) * rowFloats + padW * c + i] = input[y * w * c + i] }
+        }
+        let weights = DepthwiseWeights(oihw: weight, bias: bias, channels: c, kernel: kernel)
+        let out = GuardedTensor(shape: [1, outH, outW, c])
+        var oy = 0
+        while oy < outH {
+            let count = min(outRows, outH - oy)
+            let rows = (0..<((count - 1) * stride + kernel.h)).map {
+                UnsafePointer(padded.pointer + (oy * stride + $0) * rowFloats)
+            }
+            rows.withUnsafeBufferPointer { rows in
+                depthwisePaddedRows(out: out.tensor.data + oy * outW * c, outRowStride: outW * c, outStride: c, outW: outW,
+                                    outRows: count, rows: rows.baseAddress!, rowStride: stride, pixelStride: c, stride: stride,
+                                    channels: 0..<c, weights: weights, epilogue: Epilogue(.relu6), vector: V.self)
+            }
+            oy += count
+        }
+        assertClose(out.tensor.toArray(), expected.values, tolerance: 2e-5, context, file: file, line: line)
+        out.assertGuardsIntact(context, file: file, line: line)
+    }
 }
