@@ -36,6 +36,8 @@ protocol FloatVector: SIMD where Scalar == Float {
     init(broadcast value: Float)
     /// self + a * b in one rounding (vfmadd).
     func addingFusedProduct(_ a: Self, _ b: Self) -> Self
+    /// self + other (vaddps).
+    func adding(_ other: Self) -> Self
     /// min(max(self, lower), upper), as `Epilogue` clamps (NaN passes through).
     func clamped(lower: Self, upper: Self) -> Self
 }
@@ -43,6 +45,7 @@ protocol FloatVector: SIMD where Scalar == Float {
 extension SIMD8: FloatVector where Scalar == Float {
     @inline(__always) init(broadcast value: Float) { self.init(repeating: value) }
     @inline(__always) func addingFusedProduct(_ a: Self, _ b: Self) -> Self { addingProduct(a, b) }
+    @inline(__always) func adding(_ other: Self) -> Self { self + other }
     @inline(__always) func clamped(lower: Self, upper: Self) -> Self {
         let raised = replacing(with: lower, where: self .< lower)
         return raised.replacing(with: upper, where: upper .< raised)
@@ -52,6 +55,7 @@ extension SIMD8: FloatVector where Scalar == Float {
 extension SIMD16: FloatVector where Scalar == Float {
     @inline(__always) init(broadcast value: Float) { self.init(repeating: value) }
     @inline(__always) func addingFusedProduct(_ a: Self, _ b: Self) -> Self { addingProduct(a, b) }
+    @inline(__always) func adding(_ other: Self) -> Self { self + other }
     @inline(__always) func clamped(lower: Self, upper: Self) -> Self { min16(max16(self, lower), upper) }
 }
 
@@ -63,6 +67,14 @@ func loadVector<V: FloatVector>(_ p: UnsafePointer<Float>, as _: V.Type = V.self
 @inline(__always)
 func storeVector<V: FloatVector>(_ v: V, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
+
+/// Loads `n` < V.scalarCount floats; the other lanes are zero.
+@inline(__always)
+func loadPartialVector<V: FloatVector>(_ p: UnsafePointer<Float>, _ n: Int) -> V {
+    var v = V(broadcast: 0)
+    for i in 0..<n { v[i] = p[i] }
+    return v
 }
 
 /// Stores the first `n` < V.scalarCount lanes.

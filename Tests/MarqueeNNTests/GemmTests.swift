@@ -20,7 +20,7 @@ final class GemmTests: XCTestCase {
         let pool = ThreadPool(threadCount: 2)
         for m in [1, 5, 6, 7, 13, 50] {
             for k in [1, 15, 16, 17, 33] {
-                for n in [1, 15, 16, 17, 33, 64] {
+                for n in [1, 8, 15, 16, 17, 24, 33, 64] {
                     let act: [Activation] = [.none, .relu, .relu6, .gelu]
                     let activation = act[(m + k + n) % 4]
                     let a = rng.floats(m * k), b = rng.floats(k * n, scale: 4), bias = rng.floats(n)
@@ -86,7 +86,7 @@ final class GemmOnCallingThreadTests: XCTestCase {
         var rng = TestRandom(seed: 77)
         for m in [1, 5, 6, 7, 13, 33] {
             for k in [1, 15, 16, 17, 33] {
-                for n in [1, 15, 16, 17, 33] {
+                for n in [1, 8, 15, 16, 17, 24, 33] {
                     let activation: Activation = [.none, .relu6, .relu, .gelu][(m + k + n) % 4]
                     let withResidual = (m + n) % 2 == 0
                     // Rows of A, C and the residual are wider than K and N: the strides are honoured.
