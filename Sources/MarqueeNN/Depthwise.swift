@@ -156,13 +156,12 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
 /// end up to the next multiple of 16 are read (the rows must have that many floats to spare
 /// after their last pixel) but never written.
 ///
-/// Why several rows: one 16-channel slice of a pixel is one cache line and pixels are
-/// hundreds of floats apart, so a channel slice's pass along a row reads lines that the
-/// previous slice's pass has pushed out of L1. One output row per pass read every input
-/// line from L2 once for each of the `kernel.h` output rows that use it. Here, per channel
-/// slice and four-pixel group, the rows are computed one under the other and share those
-/// lines from L1. The gain is small: EfficientNet-Lite0 ran 1–3% faster than with one row
-/// per pass (medians of six interleaved runs, batch 1 and 8, one and two threads).
+/// Loop order: pixel group, output row, channel block. A group's windows (a few rows of
+/// 10 pixels for eight pixels, a few KB) stay in L1 while every channel block and the rows
+/// below, which share kernel.h - 1 of their input rows, pass over them. The first order
+/// (channel block outside, so each block's pass along the rows read them from L2 again)
+/// measured about 2% slower on EfficientNet-Lite0 (AVX2, one thread), one output row per
+/// pass 1–3% slower still.
 ///
 /// Vector width: with stride 1, eight pixels' sums and their sliding window of inputs are 16
 /// vectors, 32 ymm registers in SIMD16 on AVX2, which has 16: the sums spilled to the stack
@@ -194,26 +193,27 @@ func depthwisePaddedRows<V: FloatVector>(out: UnsafeMutablePointer<Float>, outRo
     let kh = weights.kernel.h, kw = weights.kernel.w
     let w = UnsafePointer(weights.weights.pointer), bias = UnsafePointer(weights.bias.pointer)
     let step = stride * pixelStride
-    var c0 = channels.lowerBound
-    while c0 < channels.upperBound {
-        let lanes = min(V.scalarCount, channels.upperBound - c0)
-        let inputChannel = c0 - channels.lowerBound
-        let b: V = loadVector(bias + c0, as: V.self)
-        var x = 0
-        if stride == 1 {
-            // Eight pixels at a time first, on one sliding window of inputs (see below):
-            // 8 sums and 8 inputs fill half of AVX-512's 32 registers in SIMD16, all of
-            // AVX2's 16 in SIMD8, and each weight and input vector loaded feeds eight FMAs
-            // and one.
-            while x + 8 <= outW {
-                for r in 0..<outRows {
+    var x = 0
+    if stride == 1 {
+        // Eight pixels at a time first, on one sliding window of inputs (see below):
+        // 8 sums and 8 inputs fill half of AVX-512's 32 registers in SIMD16, all of
+        // AVX2's 16 in SIMD8, and each weight and input vector loaded feeds eight FMAs
+        // and one.
+        while x + 8 <= outW {
+            for r in 0..<outRows {
+                var c0 = channels.lowerBound
+                while c0 < channels.upperBound {
+                    let lanes = min(V.scalarCount, channels.upperBound - c0)
+                    let inputChannel = c0 - channels.lowerBound
+                    let b = loadVector(bias + c0, as: V.self)
                     var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
                     for ky in 0..<kh {
                         let src = rows[r * rowStride + ky] + x * pixelStride + inputChannel
                         let wr = w + ky * kw * cp + c0
-                        var i0 = loadVector(src, as: V.self), i1 = loadVector(src + pixelStride, as: V.self), i2 = loadVector(src + 2 * pixelStride, as: V.self)
-                        var i3 = loadVector(src + 3 * pixelStride, as: V.self), i4 = loadVector(src + 4 * pixelStride, as: V.self)
-                        var i5 = loadVector(src + 5 * pixelStride, as: V.self), i6 = loadVector(src + 6 * pixelStride, as: V.self)
+                        var i0 = loadVector(src, as: V.self), i1 = loadVector(src + pixelStride, as: V.self)
+                        var i2 = loadVector(src + 2 * pixelStride, as: V.self), i3 = loadVector(src + 3 * pixelStride, as: V.self)
+                        var i4 = loadVector(src + 4 * pixelStride, as: V.self), i5 = loadVector(src + 5 * pixelStride, as: V.self)
+                        var i6 = loadVector(src + 6 * pixelStride, as: V.self)
                         for kx in 0..<kw {
                             let wv = loadVector(wr + kx * cp, as: V.self)
                             let i7 = loadVector(src + (kx + 7) * pixelStride, as: V.self)
@@ -239,17 +239,24 @@ func depthwisePaddedRows<V: FloatVector>(out: UnsafeMutablePointer<Float>, outRo
                         storePartialVector(epilogue.apply(a6), o + 6 * outStride, lanes)
                         storePartialVector(epilogue.apply(a7), o + 7 * outStride, lanes)
                     }
+                    c0 += V.scalarCount
                 }
-                x += 8
             }
+            x += 8
         }
-        // Four pixels at a time: each weight vector loaded feeds four FMAs. A row whose
-        // width is not a multiple of four ends with a group that overlaps the one before it
-        // (those pixels are computed twice, to the same values) rather than with single
-        // pixels, whose FMAs would wait on each other.
-        while outW >= 4 && x < outW {
-            x = min(x, outW - 4)
-            for r in 0..<outRows {
+    }
+    // Four pixels at a time: each weight vector loaded feeds four FMAs. A row whose width
+    // is not a multiple of four ends with a group that overlaps the one before it (those
+    // pixels are computed twice, to the same values) rather than with single pixels, whose
+    // FMAs would wait on each other.
+    while outW >= 4 && x < outW {
+        x = min(x, outW - 4)
+        for r in 0..<outRows {
+            var c0 = channels.lowerBound
+            while c0 < channels.upperBound {
+                let lanes = min(V.scalarCount, channels.upperBound - c0)
+                let inputChannel = c0 - channels.lowerBound
+                let b = loadVector(bias + c0, as: V.self)
                 var a0 = b, a1 = b, a2 = b, a3 = b
                 for ky in 0..<kh {
                     let src = rows[r * rowStride + ky] + x * step + inputChannel
@@ -259,7 +266,8 @@ func depthwisePaddedRows<V: FloatVector>(out: UnsafeMutablePointer<Float>, outRo
                         // along the row together, so each input vector is loaded once
                         // (kw + 3 loads instead of 4 kw) and the loads no longer outnumber
                         // the FMAs.
-                        var i0 = loadVector(src, as: V.self), i1 = loadVector(src + pixelStride, as: V.self), i2 = loadVector(src + 2 * pixelStride, as: V.self)
+                        var i0 = loadVector(src, as: V.self), i1 = loadVector(src + pixelStride, as: V.self)
+                        var i2 = loadVector(src + 2 * pixelStride, as: V.self)
                         for kx in 0..<kw {
                             let wv = loadVector(wr + kx * cp, as: V.self)
                             let i3 = loadVector(src + (kx + 3) * pixelStride, as: V.self)
@@ -292,23 +300,31 @@ func depthwisePaddedRows<V: FloatVector>(out: UnsafeMutablePointer<Float>, outRo
                     storePartialVector(epilogue.apply(a2), o + 2 * outStride, lanes)
                     storePartialVector(epilogue.apply(a3), o + 3 * outStride, lanes)
                 }
+                c0 += V.scalarCount
             }
-            x += 4
         }
-        while x < outW {
-            for r in 0..<outRows {
-                var acc = b
+        x += 4
+    }
+    while x < outW {
+        for r in 0..<outRows {
+            var c0 = channels.lowerBound
+            while c0 < channels.upperBound {
+                let lanes = min(V.scalarCount, channels.upperBound - c0)
+                let inputChannel = c0 - channels.lowerBound
+                var acc = loadVector(bias + c0, as: V.self)
                 for ky in 0..<kh {
                     let src = rows[r * rowStride + ky] + x * step + inputChannel
                     let wr = w + ky * kw * cp + c0
-                    for kx in 0..<kw { acc = fmaVector(loadVector(src + kx * pixelStride, as: V.self), loadVector(wr + kx * cp, as: V.self), acc) }
+                    for kx in 0..<kw {
+                        acc = fmaVector(loadVector(src + kx * pixelStride, as: V.self), loadVector(wr + kx * cp, as: V.self), acc)
+                    }
                 }
                 let o = out + r * outRowStride + x * outStride + c0
                 if lanes == V.scalarCount { storeVector(epilogue.apply(acc), o) } else { storePartialVector(epilogue.apply(acc), o, lanes) }
+                c0 += V.scalarCount
             }
-            x += 1
         }
-        c0 += V.scalarCount
+        x += 1
     }
 }
 
