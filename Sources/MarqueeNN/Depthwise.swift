@@ -4,7 +4,7 @@
 // layers take runs in SIMD8 where a register holds 8 floats (see depthwisePaddedRows).
 //
 // Without dilation, rows are first copied into a ring of rows that carry the padding as zero
-// columns (depthwiseConv2dPaddedRows), so that every output pixel takes the same four-pixel
+// columns (depthwiseConv2dPaddedRows), so that every output pixel takes the same edge-free
 // path (depthwisePaddedRows, which the fused inverted residual block also uses); the general
 // path below clips each window at the image's edges.
 
@@ -157,17 +157,18 @@ func depthwiseConv2d(out: UnsafeMutablePointer<Float>, in input: UnsafePointer<F
 /// after their last pixel) but never written.
 ///
 /// Loop order: pixel group, output row, channel block. A group's windows (a few rows of
-/// 10 pixels for eight pixels, a few KB) stay in L1 while every channel block and the rows
+/// 9 to 13 pixels, a few KB) stay in L1 while every channel block and the rows
 /// below, which share kernel.h - 1 of their input rows, pass over them. The first order
 /// (channel block outside, so each block's pass along the rows read them from L2 again)
 /// measured about 2% slower on EfficientNet-Lite0 (AVX2, one thread), one output row per
 /// pass 1–3% slower still.
 ///
-/// Vector width: with stride 1, eight pixels' sums and their sliding window of inputs are 16
-/// vectors, 32 ymm registers in SIMD16 on AVX2, which has 16: the sums spilled to the stack
-/// on every tap. So on AVX2 the kernel runs in SIMD8 (EfficientNet-Lite0 3.5% faster on one
-/// thread; 3x3 depthwise on 112x112x96 1.17 -> 0.92 ms). With stride 2 there is no window
-/// to hold and SIMD16 measured faster (3x3 on 112x112x96: 0.33 ms, against 0.36 in SIMD8).
+/// Vector width: with stride 1, a group of pixels' sums and their sliding window of inputs
+/// in SIMD16 take two ymm registers each on AVX2, which has 16: the sums spilled to the
+/// stack on every tap. So on AVX2 the kernel runs in SIMD8, seven pixels at a time (see
+/// depthwiseSlidingGroups; SIMD8 against SIMD16 made EfficientNet-Lite0 3.5% faster on one
+/// thread). With stride 2 there is no window to hold and SIMD16 measured faster (3x3 on
+/// 112x112x96: 0.33 ms, against 0.36 in SIMD8).
 @inline(__always)
 func depthwisePaddedRows(out: UnsafeMutablePointer<Float>, outRowStride: Int, outStride: Int, outW: Int, outRows: Int,
                          rows: UnsafePointer<UnsafePointer<Float>>, rowStride: Int, pixelStride: Int, stride: Int,
@@ -195,54 +196,15 @@ func depthwisePaddedRows<V: FloatVector>(out: UnsafeMutablePointer<Float>, outRo
     let step = stride * pixelStride
     var x = 0
     if stride == 1 {
-        // Eight pixels at a time first, on one sliding window of inputs (see below):
-        // 8 sums and 8 inputs fill half of AVX-512's 32 registers in SIMD16, all of
-        // AVX2's 16 in SIMD8, and each weight and input vector loaded feeds eight FMAs
-        // and one.
-        while x + 8 <= outW {
-            for r in 0..<outRows {
-                var c0 = channels.lowerBound
-                while c0 < channels.upperBound {
-                    let lanes = min(V.scalarCount, channels.upperBound - c0)
-                    let inputChannel = c0 - channels.lowerBound
-                    let b = loadVector(bias + c0, as: V.self)
-                    var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
-                    for ky in 0..<kh {
-                        let src = rows[r * rowStride + ky] + x * pixelStride + inputChannel
-                        let wr = w + ky * kw * cp + c0
-                        var i0 = loadVector(src, as: V.self), i1 = loadVector(src + pixelStride, as: V.self)
-                        var i2 = loadVector(src + 2 * pixelStride, as: V.self), i3 = loadVector(src + 3 * pixelStride, as: V.self)
-                        var i4 = loadVector(src + 4 * pixelStride, as: V.self), i5 = loadVector(src + 5 * pixelStride, as: V.self)
-                        var i6 = loadVector(src + 6 * pixelStride, as: V.self)
-                        for kx in 0..<kw {
-                            let wv = loadVector(wr + kx * cp, as: V.self)
-                            let i7 = loadVector(src + (kx + 7) * pixelStride, as: V.self)
-                            a0 = fmaVector(i0, wv, a0); a1 = fmaVector(i1, wv, a1)
-                            a2 = fmaVector(i2, wv, a2); a3 = fmaVector(i3, wv, a3)
-                            a4 = fmaVector(i4, wv, a4); a5 = fmaVector(i5, wv, a5)
-                            a6 = fmaVector(i6, wv, a6); a7 = fmaVector(i7, wv, a7)
-                            i0 = i1; i1 = i2; i2 = i3; i3 = i4; i4 = i5; i5 = i6; i6 = i7
-                        }
-                    }
-                    let o = out + r * outRowStride + x * outStride + c0
-                    if lanes == V.scalarCount {
-                        storeVector(epilogue.apply(a0), o); storeVector(epilogue.apply(a1), o + outStride)
-                        storeVector(epilogue.apply(a2), o + 2 * outStride); storeVector(epilogue.apply(a3), o + 3 * outStride)
-                        storeVector(epilogue.apply(a4), o + 4 * outStride); storeVector(epilogue.apply(a5), o + 5 * outStride)
-                        storeVector(epilogue.apply(a6), o + 6 * outStride); storeVector(epilogue.apply(a7), o + 7 * outStride)
-                    } else {
-                        storePartialVector(epilogue.apply(a0), o, lanes); storePartialVector(epilogue.apply(a1), o + outStride, lanes)
-                        storePartialVector(epilogue.apply(a2), o + 2 * outStride, lanes)
-                        storePartialVector(epilogue.apply(a3), o + 3 * outStride, lanes)
-                        storePartialVector(epilogue.apply(a4), o + 4 * outStride, lanes)
-                        storePartialVector(epilogue.apply(a5), o + 5 * outStride, lanes)
-                        storePartialVector(epilogue.apply(a6), o + 6 * outStride, lanes)
-                        storePartialVector(epilogue.apply(a7), o + 7 * outStride, lanes)
-                    }
-                    c0 += V.scalarCount
-                }
-            }
-            x += 8
+        // Seven or eight pixels at a time first, on one sliding window of inputs.
+        if V.scalarCount == 8 {
+            x = depthwiseSlidingGroups(SevenPixels.self, out: out, outRowStride: outRowStride, outStride: outStride, outW: outW,
+                                       outRows: outRows, rows: rows, rowStride: rowStride, pixelStride: pixelStride,
+                                       channels: channels, weights: weights, epilogue: epilogue, vector: V.self)
+        } else {
+            x = depthwiseSlidingGroups(EightPixels.self, out: out, outRowStride: outRowStride, outStride: outStride, outW: outW,
+                                       outRows: outRows, rows: rows, rowStride: rowStride, pixelStride: pixelStride,
+                                       channels: channels, weights: weights, epilogue: epilogue, vector: V.self)
         }
     }
     // Four pixels at a time: each weight vector loaded feeds four FMAs. A row whose width
@@ -326,6 +288,118 @@ func depthwisePaddedRows<V: FloatVector>(out: UnsafeMutablePointer<Float>, outRo
         }
         x += 1
     }
+}
+
+/// A group size as a type, so that each specialization of depthwiseSlidingGroups has it
+/// as a constant and keeps only its own sums in registers.
+private protocol StaticCount { static var count: Int { get } }
+private enum SevenPixels: StaticCount { static var count: Int { 7 } }
+private enum EightPixels: StaticCount { static var count: Int { 8 } }
+/// Kernel widths as constants, so that the taps along a row unroll; `AnyWidth` (0) reads
+/// the width from the weights.
+private enum ThreeWide: StaticCount { static var count: Int { 3 } }
+private enum FiveWide: StaticCount { static var count: Int { 5 } }
+private enum AnyWidth: StaticCount { static var count: Int { 0 } }
+
+@inline(__always)
+private func depthwiseSlidingGroups<V: FloatVector, Group: StaticCount>(
+    _ group: Group.Type, out: UnsafeMutablePointer<Float>, outRowStride: Int, outStride: Int, outW: Int, outRows: Int,
+    rows: UnsafePointer<UnsafePointer<Float>>, rowStride: Int, pixelStride: Int, channels: Range<Int>,
+    weights: DepthwiseWeights, epilogue: Epilogue, vector: V.Type
+) -> Int {
+    switch weights.kernel.w {
+    case 3:
+        depthwiseSlidingGroups(group, ThreeWide.self, out: out, outRowStride: outRowStride, outStride: outStride, outW: outW,
+                               outRows: outRows, rows: rows, rowStride: rowStride, pixelStride: pixelStride,
+                               channels: channels, weights: weights, epilogue: epilogue, vector: V.self)
+    case 5:
+        depthwiseSlidingGroups(group, FiveWide.self, out: out, outRowStride: outRowStride, outStride: outStride, outW: outW,
+                               outRows: outRows, rows: rows, rowStride: rowStride, pixelStride: pixelStride,
+                               channels: channels, weights: weights, epilogue: epilogue, vector: V.self)
+    default:
+        depthwiseSlidingGroups(group, AnyWidth.self, out: out, outRowStride: outRowStride, outStride: outStride, outW: outW,
+                               outRows: outRows, rows: rows, rowStride: rowStride, pixelStride: pixelStride,
+                               channels: channels, weights: weights, epilogue: epilogue, vector: V.self)
+    }
+}
+
+/// depthwisePaddedRows's stride-1 pixels in groups of `Group.count` (7 or 8) along each
+/// row, from x = 0 while a whole group fits; returns the first pixel left. Pixel j's tap kx
+/// reads input x + j + kx, so the group's windows slide along the row together: per tap one
+/// weight and one input vector are loaded for a group's worth of FMAs.
+///
+/// The sums, the window and the weight take 2 * pixels + 1 registers: 15 for seven pixels,
+/// within AVX2's 16 ymm. Eight pixels (17) kept one sum on the stack, stored and reloaded
+/// on every tap, and that chain set the pace: seven pixels took 3x3 on 112x112x96 from 0.84
+/// to 0.74 ms and 5x5 on 14x14x672 from 0.25 to 0.17 ms, and make EfficientNet-Lite0 5%
+/// faster on one thread (its widths, 112 to 7, are all multiples of 7). AVX-512's 32
+/// registers hold eight pixels in SIMD16. Stepping the tap pointers and unrolling the taps
+/// of 3- and 5-wide kernels took 3x3 on 112x112x96 further to 0.64 ms.
+@inline(__always)
+private func depthwiseSlidingGroups<V: FloatVector, Group: StaticCount, Width: StaticCount>(
+    _ group: Group.Type, _ width: Width.Type, out: UnsafeMutablePointer<Float>, outRowStride: Int, outStride: Int, outW: Int, outRows: Int,
+    rows: UnsafePointer<UnsafePointer<Float>>, rowStride: Int, pixelStride: Int, channels: Range<Int>,
+    weights: DepthwiseWeights, epilogue: Epilogue, vector: V.Type
+) -> Int {
+    let cp = weights.paddedChannels
+    let kh = weights.kernel.h, kw = Width.count == 0 ? weights.kernel.w : Width.count
+    let w = UnsafePointer(weights.weights.pointer), bias = UnsafePointer(weights.bias.pointer)
+    let pixels = Group.count, eight = pixels == 8
+    var x = 0
+    while x + pixels <= outW {
+        for r in 0..<outRows {
+            var c0 = channels.lowerBound
+            while c0 < channels.upperBound {
+                let lanes = min(V.scalarCount, channels.upperBound - c0)
+                let inputChannel = c0 - channels.lowerBound
+                let b = loadVector(bias + c0, as: V.self)
+                var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+                for ky in 0..<kh {
+                    let src = rows[r * rowStride + ky] + x * pixelStride + inputChannel
+                    let wr = w + ky * kw * cp + c0
+                    var i0 = loadVector(src, as: V.self), i1 = loadVector(src + pixelStride, as: V.self)
+                    var i2 = loadVector(src + 2 * pixelStride, as: V.self), i3 = loadVector(src + 3 * pixelStride, as: V.self)
+                    var i4 = loadVector(src + 4 * pixelStride, as: V.self), i5 = loadVector(src + 5 * pixelStride, as: V.self)
+                    var i6 = eight ? loadVector(src + 6 * pixelStride, as: V.self) : b
+                    var wp = wr, np = src + (pixels - 1) * pixelStride
+                    for _ in 0..<kw {
+                        let wv = loadVector(wp, as: V.self)
+                        let next = loadVector(np, as: V.self)
+                        wp += cp; np += pixelStride
+                        a0 = fmaVector(i0, wv, a0); a1 = fmaVector(i1, wv, a1)
+                        a2 = fmaVector(i2, wv, a2); a3 = fmaVector(i3, wv, a3)
+                        a4 = fmaVector(i4, wv, a4); a5 = fmaVector(i5, wv, a5)
+                        if eight {
+                            a6 = fmaVector(i6, wv, a6); a7 = fmaVector(next, wv, a7)
+                            i0 = i1; i1 = i2; i2 = i3; i3 = i4; i4 = i5; i5 = i6; i6 = next
+                        } else {
+                            a6 = fmaVector(next, wv, a6)
+                            i0 = i1; i1 = i2; i2 = i3; i3 = i4; i4 = i5; i5 = next
+                        }
+                    }
+                }
+                let o = out + r * outRowStride + x * outStride + c0
+                if lanes == V.scalarCount {
+                    storeVector(epilogue.apply(a0), o); storeVector(epilogue.apply(a1), o + outStride)
+                    storeVector(epilogue.apply(a2), o + 2 * outStride); storeVector(epilogue.apply(a3), o + 3 * outStride)
+                    storeVector(epilogue.apply(a4), o + 4 * outStride); storeVector(epilogue.apply(a5), o + 5 * outStride)
+                    storeVector(epilogue.apply(a6), o + 6 * outStride)
+                    if eight { storeVector(epilogue.apply(a7), o + 7 * outStride) }
+                } else {
+                    storePartialVector(epilogue.apply(a0), o, lanes); storePartialVector(epilogue.apply(a1), o + outStride, lanes)
+                    storePartialVector(epilogue.apply(a2), o + 2 * outStride, lanes)
+                    storePartialVector(epilogue.apply(a3), o + 3 * outStride, lanes)
+                    storePartialVector(epilogue.apply(a4), o + 4 * outStride, lanes)
+                    storePartialVector(epilogue.apply(a5), o + 5 * outStride, lanes)
+                    storePartialVector(epilogue.apply(a6), o + 6 * outStride, lanes)
+                    if eight { storePartialVector(epilogue.apply(a7), o + 7 * outStride, lanes) }
+                }
+                c0 += V.scalarCount
+            }
+        }
+        x += pixels
+    }
+    return x
 }
 
 /// A ring of padded input rows for depthwisePaddedRows: input row iy lives in slot

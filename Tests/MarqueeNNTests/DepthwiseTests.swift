@@ -82,11 +82,12 @@ final class DepthwisePaddedRowTests: XCTestCase {
     /// The rows kernel runs in SIMD8 or SIMD16 depending on the machine; both widths are
     /// checked here, whichever this machine's convolutions use: every output row group of an
     /// image (rows padded by hand, a shared zero row above and below) against the direct
-    /// convolution, on widths around the eight- and four-pixel groups and channel tails.
+    /// convolution, on widths around the seven-, eight- and four-pixel groups and channel
+    /// tails, with the kernel widths compiled as constants (3, 5) and another (7).
     func testRowsKernelMatchesReferenceInBothVectorWidths() {
         var seed: UInt64 = 6600
-        for (kernel, stride) in [(Size2(3, 3), 1), (Size2(5, 5), 1), (Size2(3, 3), 2), (Size2(5, 5), 2)] {
-            for w in [1, 4, 7, 8, 9, 12, 17] {
+        for (kernel, stride) in [(Size2(3, 3), 1), (Size2(5, 5), 1), (Size2(3, 7), 1), (Size2(3, 3), 2), (Size2(5, 5), 2)] {
+            for w in [1, 4, 7, 8, 9, 12, 15, 17] {
                 for c in [1, 8, 15, 16, 17, 33] {
                     seed += 1
                     checkRows(h: 5, w: w, channels: c, kernel: kernel, stride: stride, outRows: 1 + Int(seed % 3),
