@@ -193,34 +193,19 @@ public final class EfficientNetLite0 {
         return Output(logits: logits, features: flat)
     }
 
-    /// Blocks whose output is at least this wide run fused (`invertedBottleneck`): their
-    /// expanded tensors (up to 112x112x96) would otherwise go to memory and back. Narrower
-    /// blocks hold their whole hidden tensor in L2 anyway, and row by row their GEMMs get
-    /// too few rows (14 or 7) per call; there the fused block measured as fast (14 wide) or
-    /// slower (7 wide) than three convolutions.
-    static let fusedMinimumWidth = 28
+    /// Blocks whose output is at least this wide split their rows among threads; narrower
+    /// ones (14 and 7 pixels) their hidden channels (see invertedBottleneck). Either way a
+    /// block runs fused: the expanded tensors (up to 112x112x96) never go to memory.
+    static let rowSplitMinimumWidth = 28
 
     private func run(_ block: Block, on input: Tensor) -> Tensor {
         let stride = Size2(block.config.stride, block.config.stride)
         let outShape = block.project.outputShape(input: block.depthwise.outputShape(input: input.shape, stride: stride, padding: .same))
-        if outShape[2] >= Self.fusedMinimumWidth {
-            let out = workspace.tensor(outShape)
-            invertedBottleneck(out: out, in: input, expand: block.expand, depthwise: block.depthwise, project: block.project,
-                               stride: block.config.stride, padding: .same, activation: .relu6,
-                               residual: block.config.hasResidual, pool: pool)
-            return out
-        }
-        var hidden = input
-        if let expand = block.expand {
-            hidden = workspace.tensor(expand.outputShape(input: input.shape))
-            conv2d(out: hidden, in: input, weights: expand, activation: .relu6, pool: pool)
-        }
-        let depthwiseOut = workspace.tensor(block.depthwise.outputShape(input: hidden.shape, stride: stride, padding: .same))
-        conv2d(out: depthwiseOut, in: hidden, weights: block.depthwise, stride: stride, padding: .same,
-               activation: .relu6, pool: pool)
-        let out = workspace.tensor(block.project.outputShape(input: depthwiseOut.shape))
-        conv2d(out: out, in: depthwiseOut, weights: block.project, pool: pool)
-        if block.config.hasResidual { add(out: out, out, input, pool: pool) }
+        let out = workspace.tensor(outShape)
+        invertedBottleneck(out: out, in: input, expand: block.expand, depthwise: block.depthwise, project: block.project,
+                           stride: block.config.stride, padding: .same, activation: .relu6,
+                           residual: block.config.hasResidual,
+                           split: outShape[2] >= Self.rowSplitMinimumWidth ? .rows : .channels, pool: pool)
         return out
     }
 

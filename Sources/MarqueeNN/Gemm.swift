@@ -198,29 +198,46 @@ private func gemmMicroKernel<V: FloatVector>(
     }
 }
 
+/// Bytes of B (K x 16 floats per panel) a GEMM works through at a time: a chunk stays in L2
+/// while every row block of A streams past it.
+let gemmChunkBytes = 128 * 1024
+
+/// Sixteen zeros: the bias of a GEMM that adds none (a share of a sum split by depth).
+let gemmZeroBias = TensorStorage(capacity: gemmTileColumns)
+
 /// C = epilogue(A * B + bias) (+ residual) on the calling thread, for kernels that split the
 /// work among threads themselves. a: M rows `lda` apart; out: `ldc` apart; residual: `ldr`
-/// apart. Each 6-row block of A meets every panel of B in turn, so B should be small
-/// enough to stay in L1/L2 (a 1x1 convolution's weights in an early network stage).
+/// apart. B is taken in chunks that stay in L2 (see `gemmChunkBytes`), each chunk meeting
+/// every 6-row block of A in turn.
+///
+/// A thread's share of a GEMM split by columns takes `panels` (16 columns each; C's first
+/// column is the first panel's); of a GEMM split by depth, the rows `depth` of B (A's rows
+/// hold just those), with `addsBias` false in all but one share.
 @inline(__always)
-func gemmOnCallingThread(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, epilogue: Epilogue,
-                         out: UnsafeMutablePointer<Float>, ldc: Int,
+func gemmOnCallingThread(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
+                         panels: Range<Int>? = nil, depth: Range<Int>? = nil, addsBias: Bool = true,
+                         epilogue: Epilogue, out: UnsafeMutablePointer<Float>, ldc: Int,
                          residual: UnsafePointer<Float>? = nil, ldr: Int = 0) {
     let panelStride = b.rows * gemmTileColumns
+    let panels = panels ?? 0..<b.panelCount, depth = depth ?? 0..<b.rows
+    let firstColumn = panels.lowerBound * gemmTileColumns
+    let chunkPanels = max(1, gemmChunkBytes / max(1, depth.count * gemmTileColumns * 4))
     withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: gemmTileRows) { pointers in
         let ind = pointers.baseAddress!
-        var m0 = 0
-        while m0 < m {
-            let rows = min(gemmTileRows, m - m0)
-            for r in 0..<gemmTileRows { ind[r] = a + (m0 + min(r, rows - 1)) * lda }
-            for panel in 0..<b.panelCount {
-                let n0 = panel * gemmTileColumns
-                gemmMicroKernel6x16(depth: b.rows, taps: 1, a: UnsafePointer(ind), b: b.panels + panel * panelStride,
-                                    bias: b.bias + n0, epilogue: epilogue, c: out + m0 * ldc + n0, ldc: ldc, rows: rows,
-                                    columns: min(gemmTileColumns, b.columns - n0),
-                                    residual: residual.map { $0 + m0 * ldr + n0 }, ldr: ldr)
+        for chunk in stride(from: panels.lowerBound, to: panels.upperBound, by: chunkPanels) {
+            for m0 in stride(from: 0, to: m, by: gemmTileRows) {
+                let rows = min(gemmTileRows, m - m0)
+                for r in 0..<gemmTileRows { ind[r] = a + (m0 + min(r, rows - 1)) * lda }
+                for panel in chunk..<min(panels.upperBound, chunk + chunkPanels) {
+                    let n0 = panel * gemmTileColumns, column = n0 - firstColumn
+                    gemmMicroKernel6x16(depth: depth.count, taps: 1, a: UnsafePointer(ind),
+                                        b: b.panels + panel * panelStride + depth.lowerBound * gemmTileColumns,
+                                        bias: addsBias ? b.bias + n0 : gemmZeroBias.pointer, epilogue: epilogue,
+                                        c: out + m0 * ldc + column, ldc: ldc, rows: rows,
+                                        columns: min(gemmTileColumns, b.columns - n0),
+                                        residual: residual.map { $0 + m0 * ldr + column }, ldr: ldr)
+                }
             }
-            m0 += gemmTileRows
         }
     }
 }
@@ -248,11 +265,10 @@ func indirectGemm(
     precondition(b.rows == taps * depth, "GEMM depth \(taps)x\(depth) vs packed rows \(b.rows)")
     guard m > 0, b.columns > 0 else { return }
     let rowBlocks = (m + gemmTileRows - 1) / gemmTileRows
-    // Chunks of B (K x 16 floats per panel) of at most about 128 KiB, so that a chunk stays
-    // in L2 while every row block streams past it; all of nearly the same size, so that
-    // threads taking chunks get equal work (80 panels in 14 chunks of 5 or 6, not 13 of 6 and one of 2).
+    // Chunks of B of at most `gemmChunkBytes`, all of nearly the same size, so that threads
+    // taking chunks get equal work (80 panels in 14 chunks of 5 or 6, not 13 of 6 and one of 2).
     let panelBytes = max(1, b.rows * gemmTileColumns * 4)
-    let maximumChunkPanels = max(1, min(b.panelCount, (128 * 1024) / panelBytes))
+    let maximumChunkPanels = max(1, min(b.panelCount, gemmChunkBytes / panelBytes))
     let gather = taps > 1 && depth < gatherBelowDepth && b.panelCount >= gatherMinimumPanels
     let chunks = gather ? 1 : (b.panelCount + maximumChunkPanels - 1) / maximumChunkPanels
     let panelStride = b.rows * gemmTileColumns

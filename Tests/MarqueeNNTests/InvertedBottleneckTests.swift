@@ -23,7 +23,7 @@ struct BottleneckCase: CustomStringConvertible {
 }
 
 func checkBottleneck(_ c: BottleneckCase, seed: UInt64, pool: ThreadPool = ThreadPool(threadCount: 2),
-                     file: StaticString = #filePath, line: UInt = #line) {
+                     split: BottleneckSplit = .rows, file: StaticString = #filePath, line: UInt = #line) {
     var rng = TestRandom(seed: seed)
     let x = randomTensor([c.batch, c.h, c.w, c.cin], &rng)
     let expandWeight = rng.floats(c.hidden * c.cin), expandBias = rng.floats(c.hidden)
@@ -53,9 +53,11 @@ func checkBottleneck(_ c: BottleneckCase, seed: UInt64, pool: ThreadPool = Threa
     let project = Conv2DWeights(oihw: projectWeight, bias: projectBias, outChannels: c.cout, inChannels: c.hidden, kernel: 1)
     let out = GuardedTensor(shape: expected.shape)
     invertedBottleneck(out: out.tensor, in: x, expand: expand, depthwise: depthwise, project: project,
-                       stride: c.stride, padding: c.padding, activation: c.activation, residual: c.residual, pool: pool)
-    assertClose(out.tensor.toArray(), expected.values, tolerance: 1e-4, "\(c)", file: file, line: line)
-    out.assertGuardsIntact("\(c)", file: file, line: line)
+                       stride: c.stride, padding: c.padding, activation: c.activation, residual: c.residual,
+                       split: split, pool: pool)
+    let context = "\(c) split by \(split) on \(pool.threadCount) threads"
+    assertClose(out.tensor.toArray(), expected.values, tolerance: 1e-4, context, file: file, line: line)
+    out.assertGuardsIntact(context, file: file, line: line)
 }
 
 final class InvertedBottleneckTests: XCTestCase {
@@ -116,5 +118,34 @@ final class InvertedBottleneckTests: XCTestCase {
         let ring = PaddedRowRing(paddedWidth: 13, pixelStride: 700, kernelH: 5, stride: 1, extraBytesPerOutRow: 9 * 700 * 4)
         XCTAssertEqual(ring.outRows, 3)
         checkBottleneck(BottleneckCase(h: 10, w: 9, cin: 16, hidden: 700, cout: 16, kernel: 5), seed: 5604, pool: .serial)
+    }
+
+    /// Split by hidden channels: slices of whole 16-channel blocks (two of 48 channels, or
+    /// of 32 and 33 with a 1-channel tail; more threads than blocks), with and without
+    /// expansion and residual, strides 1 and 2, and each image whole when the batch fills
+    /// the threads.
+    func testBlockSplitByChannelsMatchesReference() {
+        var seed: UInt64 = 5700
+        for (h, w) in [(7, 7), (14, 14), (5, 9), (1, 1)] {
+            for (kernel, stride) in [(3, 1), (5, 1), (3, 2), (5, 2)] {
+                for hidden in [96, 65, 16] {
+                    seed += 1
+                    checkBottleneck(BottleneckCase(h: h, w: w, cin: 24, hidden: hidden, cout: seed % 2 == 0 ? 24 : 40,
+                                                   kernel: kernel, stride: stride), seed: seed, split: .channels)
+                }
+            }
+        }
+        checkBottleneck(BottleneckCase(h: 7, w: 7, cin: 33, hidden: 33, cout: 16, expands: false), seed: 5790, split: .channels)
+        checkBottleneck(BottleneckCase(h: 7, w: 7, cin: 32, hidden: 32, cout: 32, expands: false, kernel: 5), seed: 5791,
+                        pool: ThreadPool(threadCount: 3), split: .channels)
+        checkBottleneck(BottleneckCase(batch: 3, h: 7, w: 7, cin: 16, hidden: 96, cout: 16, kernel: 5), seed: 5792, split: .channels)
+        checkBottleneck(BottleneckCase(h: 14, w: 14, cin: 16, hidden: 96, cout: 16), seed: 5793, pool: .serial, split: .channels)
+        // 700 channels on 7-pixel rows with a 5x5 kernel: a slice's depthwise pass walks it in
+        // parts of 320 channels (two parts per slice of 352, three on one thread), and on one
+        // thread the projection's 700 x 40 weights come in two chunks of panels.
+        for (pool, channels) in [(ThreadPool(threadCount: 2), 24), (.serial, 40)] {
+            checkBottleneck(BottleneckCase(h: 7, w: 7, cin: channels, hidden: 700, cout: channels, kernel: 5), seed: 5794,
+                            pool: pool, split: .channels)
+        }
     }
 }
