@@ -40,7 +40,8 @@ public enum BottleneckSplit: Sendable {
 /// `expand` (1x1, Cin -> hidden; nil when the block does not expand and hidden = Cin),
 /// `depthwise` (hidden channels, any kernel size; `stride` and `padding` apply to it),
 /// `project` (1x1, hidden -> Cout, no activation). With `residual` the input is added to the
-/// projection; it needs stride 1 and Cin = Cout.
+/// projection; it needs stride 1 and Cin = Cout. `split` says how threads share the work;
+/// the result is the same either way (up to the order of the projection's sums).
 public func invertedBottleneck(out: Tensor, in input: Tensor, expand: Conv2DWeights?, depthwise: Conv2DWeights,
                                project: Conv2DWeights, stride: Int, padding: Padding2D = .same,
                                activation: Activation = .relu6, residual: Bool, split: BottleneckSplit = .rows,
