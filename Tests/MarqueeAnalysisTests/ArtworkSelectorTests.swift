@@ -5,12 +5,10 @@ import XCTest
 
 /// The selector's filters, per-shot rule and memory bound on frames cut from a real photo.
 final class ArtworkSelectorTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     private static let fps = 25.0
 
     private static let photo: RGBImage = {
-        (try? PNGFile.read(path: root.appendingPathComponent("Media/samples/astronaut.png").path)) ?? RGBImage(width: 1, height: 1)
+        (try? PNGFile.read(path: TestFiles.root.appendingPathComponent("Media/samples/astronaut.png").path)) ?? RGBImage(width: 1, height: 1)
     }()
 
     /// A 96x54 window of the astronaut photo; `variant` moves the window.

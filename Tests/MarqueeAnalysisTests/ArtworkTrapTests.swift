@@ -7,8 +7,6 @@ import XCTest
 /// Artwork candidates of Media/fixtures/trap.mp4: real footage with black frames, fades, a
 /// dissolve, blurred stretches and a caption card at frames listed in truth.json.
 final class ArtworkTrapTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     struct Trap {
         var kind: String
@@ -18,13 +16,13 @@ final class ArtworkTrapTests: XCTestCase {
 
     /// One extraction shared by the tests (the same file, models and options every time).
     private static let extraction: Result<ArtworkResult, Error> = Result {
-        let models = ModelStore(folder: root.appendingPathComponent("Models/converted").path)
+        let models = ModelStore(folder: TestFiles.root.appendingPathComponent("Models/converted").path)
         let extractor = ArtworkExtractor(shotModel: try models.transNetV2(), visualModel: try models.efficientNetLite0())
-        return try extractor.extract(path: root.appendingPathComponent("Media/fixtures/trap.mp4").path)
+        return try extractor.extract(path: TestFiles.root.appendingPathComponent("Media/fixtures/trap.mp4").path)
     }
 
     private func traps() throws -> [Trap] {
-        let data = try Data(contentsOf: Self.root.appendingPathComponent("Media/fixtures/truth.json"))
+        let data = try Data(contentsOf: TestFiles.root.appendingPathComponent("Media/fixtures/truth.json"))
         let truth = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let entry = try XCTUnwrap(truth?["trap.mp4"] as? [String: Any], "truth.json has no trap.mp4: run `make media`")
         let list = try XCTUnwrap(entry["traps"] as? [[String: Any]])

@@ -6,19 +6,18 @@ import XCTest
 
 /// Tags over time, end to end from the media file.
 final class AudioTaggerTests: XCTestCase {
-    static let root = LoudnessTests.root
     nonisolated(unsafe) static var loaded: AudioTagger?
 
     func tagger() throws -> AudioTagger {
         if let loaded = Self.loaded { return loaded }
-        let store = ModelStore(folder: Self.root.appendingPathComponent("Models/converted").path)
+        let store = ModelStore(folder: TestFiles.root.appendingPathComponent("Models/converted").path)
         let tagger = AudioTagger(model: try store.musiCNN())
         Self.loaded = tagger
         return tagger
     }
 
     func goldenTopTags(_ title: String) throws -> [String] {
-        let url = Self.root.appendingPathComponent("Tests/MarqueeModelsTests/Goldens/musicnn_mtt/summary.json")
+        let url = TestFiles.root.appendingPathComponent("Tests/MarqueeModelsTests/Goldens/musicnn_mtt/summary.json")
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let titles = try XCTUnwrap(summary["titles"] as? [String: Any])
         let entry = try XCTUnwrap(titles[title] as? [String: Any])
@@ -26,7 +25,7 @@ final class AudioTaggerTests: XCTestCase {
     }
 
     func testTestMP4TopFiveTagsMatchTensorFlow() throws {
-        let path = Self.root.appendingPathComponent("Media/samples/test.mp4").path
+        let path = TestFiles.root.appendingPathComponent("Media/samples/test.mp4").path
         let analysis = try tagger().tagsOverTime(.detect(path: path, stream: nil))
         let ours = analysis.tags.prefix(5).map(\.label)
         let theirs = try goldenTopTags("test").prefix(5)
@@ -53,7 +52,7 @@ final class AudioTaggerTests: XCTestCase {
     }
 
     func testSilenceGivesFiniteTagsAndNoLoudness() throws {
-        let path = Self.root.appendingPathComponent("Media/fixtures/silence.wav").path
+        let path = TestFiles.root.appendingPathComponent("Media/fixtures/silence.wav").path
         let analysis = try tagger().analyze(.detect(path: path, stream: nil))
         XCTAssertEqual(analysis.segments.count, 1)
         XCTAssertTrue(analysis.tags.allSatisfy { $0.score.isFinite })
@@ -63,7 +62,7 @@ final class AudioTaggerTests: XCTestCase {
 
     func testSurroundAndMonoFilesAreTagged() throws {
         for name in ["surround51.mp4", "surround51.wav", "tone_440.flac", "audio_only.m4a"] {
-            let path = Self.root.appendingPathComponent("Media/fixtures/\(name)").path
+            let path = TestFiles.root.appendingPathComponent("Media/fixtures/\(name)").path
             let analysis = try tagger().analyze(.detect(path: path, stream: nil))
             XCTAssertFalse(analysis.segments.isEmpty, name)
             XCTAssertNotNil(analysis.loudness.integratedLUFS, name)
@@ -71,7 +70,7 @@ final class AudioTaggerTests: XCTestCase {
     }
 
     func testFileWithoutAudioIsAnError() throws {
-        let path = Self.root.appendingPathComponent("Media/fixtures/video_only.mp4").path
+        let path = TestFiles.root.appendingPathComponent("Media/fixtures/video_only.mp4").path
         XCTAssertThrowsError(try tagger().analyze(.detect(path: path, stream: nil))) { error in
             XCTAssertTrue("\(error)".contains("no audio stream"), "\(error)")
         }

@@ -6,15 +6,13 @@ import XCTest
 
 /// MTCNN and the expression CNN behind FaceAnalyzing, on the astronaut photo (one face).
 final class FaceAnalyzerTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     private func analyzer() throws -> FaceAnalyzer {
-        try FaceAnalyzer(models: ModelStore(folder: Self.root.appendingPathComponent("Models/converted").path))
+        try FaceAnalyzer(models: ModelStore(folder: TestFiles.root.appendingPathComponent("Models/converted").path))
     }
 
     private func astronaut() throws -> RGBImage {
-        try PNGFile.read(path: Self.root.appendingPathComponent("Media/samples/astronaut.png").path)
+        try PNGFile.read(path: TestFiles.root.appendingPathComponent("Media/samples/astronaut.png").path)
     }
 
     func testTheAstronautHasOneFaceWithFiveLandmarksAndSevenExpressionProbabilities() throws {

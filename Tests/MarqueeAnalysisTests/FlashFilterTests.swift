@@ -7,14 +7,6 @@ import XCTest
 /// The flash filter on real decoded frames, fed as the shot detector feeds it: each frame's
 /// probabilities arrive 30 frames after the frame itself was decoded.
 final class FlashFilterTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    private func media(_ path: String) throws -> String {
-        let full = Self.root.appendingPathComponent(path).path
-        guard FileManager.default.fileExists(atPath: full) else { throw TestError("\(full) is missing: run `make media` first") }
-        return full
-    }
-
     private func shot(_ scene: Scene) -> Shot {
         Shot(startFrame: scene.startFrame, endFrame: scene.endFrame, start: 0, end: 0, transition: scene.transition)
     }
@@ -53,8 +45,8 @@ final class FlashFilterTests: XCTestCase {
     /// Media/fixtures/shots.mp4 flashes on frames 260...262 and TransNetV2 puts a boundary at
     /// 262: the filter joins the two scenes around it and keeps every other boundary.
     func testTheFixturesFlashBoundaryIsDroppedAndNothingElse() throws {
-        let path = try media("Media/fixtures/shots.mp4")
-        let result = try ShotDetector(model: try ModelStore(folder: Self.root.appendingPathComponent("Models/converted").path).transNetV2())
+        let path = try TestFiles.media("Media/fixtures/shots.mp4")
+        let result = try ShotDetector(model: try ModelStore(folder: TestFiles.root.appendingPathComponent("Models/converted").path).transNetV2())
             .detect(path: path, keepProbabilities: true, dropFlashes: false)
         let single = try XCTUnwrap(result.single), manyHot = try XCTUnwrap(result.manyHot)
         let unfiltered = SceneSegmenter.scenes(single, manyHot: manyHot)
@@ -71,7 +63,7 @@ final class FlashFilterTests: XCTestCase {
     /// test.mp4's 108 reference scenes are all real cuts and transitions: none is dropped.
     func testEveryBoundaryOfTheMusicVideoIsKept() throws {
         let single = try TransNetV2Goldens.vector("test.single.npy"), manyHot = try TransNetV2Goldens.vector("test.many_hot.npy")
-        let filtered = try filteredScenes(try media("Media/samples/test.mp4"), single: single, manyHot: manyHot)
+        let filtered = try filteredScenes(try TestFiles.media("Media/samples/test.mp4"), single: single, manyHot: manyHot)
         XCTAssertEqual(filtered.count, 108)
         XCTAssertEqual(bounds(filtered), bounds(SceneSegmenter.scenes(single, manyHot: manyHot)))
     }

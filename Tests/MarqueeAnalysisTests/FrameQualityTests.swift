@@ -4,8 +4,6 @@ import MarqueeMedia
 import XCTest
 
 final class FrameQualityTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     private func image(width: Int, height: Int, _ color: (Int, Int) -> (UInt8, UInt8, UInt8)) -> RGBImage {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -21,7 +19,7 @@ final class FrameQualityTests: XCTestCase {
     }
 
     private func astronaut() throws -> RGBImage {
-        try PNGFile.read(path: Self.root.appendingPathComponent("Media/samples/astronaut.png").path)
+        try PNGFile.read(path: TestFiles.root.appendingPathComponent("Media/samples/astronaut.png").path)
     }
 
     func testUniformGrayFrameHasNoSharpnessContrastOrColourAndIsFlaggedUniform() {
@@ -113,7 +111,7 @@ final class FrameQualityTests: XCTestCase {
     }
 
     func testTheTrapVideosCaptionCardIsACaptionCardAndItsFootageIsNot() throws {
-        let path = Self.root.appendingPathComponent("Media/fixtures/trap.mp4").path
+        let path = TestFiles.root.appendingPathComponent("Media/fixtures/trap.mp4").path
         // Times (s): caption card 18.0; footage: test.mp4 with pillarbox bars 2.0, Big Buck
         // Bunny 9.0, letterboxed bikes 14.5, test.mp4 before the dissolve 20.5.
         let decoder = try VideoDecoder(path: path, requests: [

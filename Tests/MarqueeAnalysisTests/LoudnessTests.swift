@@ -5,8 +5,6 @@ import XCTest
 /// Loudness against `ffmpeg -af ebur128=peak=true` (read with three decimals from the
 /// filter's metadata) on the sample media, the fixtures, and generated tones at known levels.
 final class LoudnessTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-loudness-\(getpid())")
 
     struct Reference { var integrated: Double; var range: Double; var truePeak: Double }
@@ -81,13 +79,13 @@ final class LoudnessTests: XCTestCase {
 
     func testSampleMediaMatchFFmpeg() throws {
         for name in ["test.mp4", "bigbuckbunny.mp4"] {
-            try check(Self.root.appendingPathComponent("Media/samples/\(name)").path)
+            try check(TestFiles.root.appendingPathComponent("Media/samples/\(name)").path)
         }
     }
 
     func testFixturesMatchFFmpeg() throws {
         for name in ["tone_440.wav", "stereo_tones.wav", "surround51.wav", "surround51.mp4", "audio_only.m4a"] {
-            try check(Self.root.appendingPathComponent("Media/fixtures/\(name)").path)
+            try check(TestFiles.root.appendingPathComponent("Media/fixtures/\(name)").path)
         }
     }
 
@@ -121,7 +119,7 @@ final class LoudnessTests: XCTestCase {
     }
 
     func testSilenceHasNoLoudnessAndIsAllSilent() throws {
-        let loudness = try AudioTagger.loudness(.detect(path: Self.root.appendingPathComponent("Media/fixtures/silence.wav").path, stream: nil))
+        let loudness = try AudioTagger.loudness(.detect(path: TestFiles.root.appendingPathComponent("Media/fixtures/silence.wav").path, stream: nil))
         XCTAssertNil(loudness.integratedLUFS)
         XCTAssertNil(loudness.truePeakDBTP)
         XCTAssertEqual(loudness.silentShare, 1)

@@ -12,9 +12,8 @@ final class SHA256Tests: XCTestCase {
     }
 
     func testFileDigestEqualsSha256sum() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
-        let sums = try String(contentsOf: root.appendingPathComponent("Media/samples.sha256"), encoding: .utf8)
+        let path = TestFiles.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
+        let sums = try String(contentsOf: TestFiles.root.appendingPathComponent("Media/samples.sha256"), encoding: .utf8)
         let expected = try XCTUnwrap(sums.split(separator: "\n").first { $0.hasSuffix("bigbuckbunny.mp4") }?.split(separator: " ").first)
         XCTAssertEqual(try SHA256.hex(ofFileAt: path), String(expected))
     }

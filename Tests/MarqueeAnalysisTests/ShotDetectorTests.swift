@@ -7,31 +7,23 @@ import XCTest
 /// Shots of whole files: the streaming windows against the PyTorch goldens, the synthetic
 /// fixture's known cuts and transitions, and videos too short or empty for a window.
 final class ShotDetectorTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     nonisolated(unsafe) static var loaded: ShotDetector?
     nonisolated(unsafe) static var fixtureShots: ShotList?
 
     private func detector() throws -> ShotDetector {
         if let loaded = Self.loaded { return loaded }
-        let path = Self.root.appendingPathComponent("Models/converted/transnetv2.safetensors").path
+        let path = TestFiles.root.appendingPathComponent("Models/converted/transnetv2.safetensors").path
         guard FileManager.default.fileExists(atPath: path) else { throw TestError("\(path) is missing: run `make models` first") }
         let detector = ShotDetector(model: try TransNetV2(weightsPath: path))
         Self.loaded = detector
         return detector
     }
 
-    private func media(_ path: String) throws -> String {
-        let full = Self.root.appendingPathComponent(path).path
-        guard FileManager.default.fileExists(atPath: full) else { throw TestError("\(full) is missing: run `make media` first") }
-        return full
-    }
-
     // MARK: Against the reference
 
     func testStreamingWindowsMatchPyTorchOnBigBuckBunny() throws {
-        let result = try detector().detect(path: try media("Media/samples/bigbuckbunny.mp4"), keepProbabilities: true)
+        let result = try detector().detect(path: try TestFiles.media("Media/samples/bigbuckbunny.mp4"), keepProbabilities: true)
         let single = try TransNetV2Goldens.vector("bigbuckbunny.single.npy"), manyHot = try TransNetV2Goldens.vector("bigbuckbunny.many_hot.npy")
         XCTAssertEqual(result.frames, 132)
         XCTAssertEqual(result.windows, 3)
@@ -47,8 +39,8 @@ final class ShotDetectorTests: XCTestCase {
     // MARK: The synthetic fixture (Media/fixtures/truth.json, "shots.mp4")
 
     private func fixture() throws -> (ShotList, [String: Any]) {
-        let path = try media("Media/fixtures/shots.mp4")
-        let data = try Data(contentsOf: URL(fileURLWithPath: try media("Media/fixtures/truth.json")))
+        let path = try TestFiles.media("Media/fixtures/shots.mp4")
+        let data = try Data(contentsOf: URL(fileURLWithPath: try TestFiles.media("Media/fixtures/truth.json")))
         let truth = try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["shots.mp4"] as? [String: Any])
         if let shots = Self.fixtureShots { return (shots, truth) }
         let shots = try detector().detect(path: path, keepProbabilities: true)
@@ -118,7 +110,7 @@ final class ShotDetectorTests: XCTestCase {
         XCTAssertEqual(unexplained(result.shots), [], "boundaries matching no true transition")
         XCTAssertTrue(result.shots.contains { $0.startFrame < flash.lowerBound && $0.endFrame > flash.upperBound }, "one shot spans the flash")
 
-        let path = try media("Media/fixtures/shots.mp4")
+        let path = try TestFiles.media("Media/fixtures/shots.mp4")
         let asReference = try detector().detect(path: path, keepProbabilities: true, dropFlashes: false)
         XCTAssertEqual(unexplained(asReference.shots), [flash.upperBound])
         XCTAssertEqual(Double(try XCTUnwrap(asReference.single)[flash.upperBound]), 0.537, accuracy: 0.01)
@@ -168,14 +160,14 @@ final class ShotDetectorTests: XCTestCase {
 
     func testBlackFramesBetweenTwoScenesAreAShotOfTheirOwn() throws {
         // black.mp4: 125 frames, black from 50 to 74.
-        let result = try detector().detect(path: try media("Media/fixtures/black.mp4"))
+        let result = try detector().detect(path: try TestFiles.media("Media/fixtures/black.mp4"))
         XCTAssertEqual(result.frames, 125)
         XCTAssertEqual(result.shots.map { [$0.startFrame, $0.endFrame] }, [[0, 49], [50, 74], [75, 124]])
         XCTAssertEqual(result.shots.dropFirst().map { $0.transition?.kind }, [.cut, .cut])
     }
 
     func testAFileWithoutAVideoStreamIsAnErrorNamingIt() throws {
-        let path = try media("Media/fixtures/audio_only.m4a")
+        let path = try TestFiles.media("Media/fixtures/audio_only.m4a")
         XCTAssertThrowsError(try detector().detect(path: path)) { error in
             XCTAssertEqual((error as? MediaError)?.reason, .noStream(.video), "\(error)")
             XCTAssertTrue("\(error)".contains(path))
@@ -183,7 +175,7 @@ final class ShotDetectorTests: XCTestCase {
     }
 
     func testAnEmptyFileIsAnErrorNamingIt() throws {
-        let path = try media("Media/fixtures/empty.mp4")
+        let path = try TestFiles.media("Media/fixtures/empty.mp4")
         XCTAssertThrowsError(try detector().detect(path: path)) { error in
             XCTAssertTrue("\(error)".contains(path), "\(error)")
         }

@@ -5,11 +5,9 @@ import MarqueeModels
 import XCTest
 
 final class TitleAnalyzerTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     private func analyzer() throws -> TitleAnalyzer {
-        try TitleAnalyzer(models: ModelStore(folder: Self.root.appendingPathComponent("Models/converted").path))
+        try TitleAnalyzer(models: ModelStore(folder: TestFiles.root.appendingPathComponent("Models/converted").path))
     }
 
     func testTitleIdsAreSafeFolderNames() {
@@ -19,7 +17,7 @@ final class TitleAnalyzerTests: XCTestCase {
     }
 
     func testBigBuckBunnyGetsVisualTagsFromFramesSampledPerShot() throws {
-        let path = Self.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
+        let path = TestFiles.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
         let analysis = try analyzer().analyze(path: path)
         XCTAssertEqual(analysis.titleId, "bigbuckbunny")
         let shots = try XCTUnwrap(analysis.shots)
@@ -45,7 +43,7 @@ final class TitleAnalyzerTests: XCTestCase {
     }
 
     func testASilentTitleWithoutTextIsFusedFromItsPicturesAlone() throws {
-        let path = Self.root.appendingPathComponent("Media/samples/bikes.mp4").path
+        let path = TestFiles.root.appendingPathComponent("Media/samples/bikes.mp4").path
         let analysis = try analyzer().analyze(path: path)
         XCTAssertNil(analysis.embeddings.audio)
         XCTAssertNil(analysis.loudness)
@@ -59,7 +57,7 @@ final class TitleAnalyzerTests: XCTestCase {
     }
 
     func testAnalysisIsWrittenAtomicallyUnderTheTitleId() throws {
-        let path = Self.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
+        let path = TestFiles.root.appendingPathComponent("Media/samples/bigbuckbunny.mp4").path
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-analysis-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let analyzer = try analyzer()
@@ -81,7 +79,7 @@ final class TitleAnalyzerTests: XCTestCase {
     }
 
     func testATitleWithoutVideoIsAClearError() throws {
-        let path = Self.root.appendingPathComponent("Media/fixtures/audio_only.m4a").path
+        let path = TestFiles.root.appendingPathComponent("Media/fixtures/audio_only.m4a").path
         XCTAssertThrowsError(try analyzer().analyze(path: path)) { error in
             XCTAssertEqual("\(error)", "\(path): the file has no video stream.")
         }
