@@ -474,13 +474,22 @@ struct PaddedRowRing {
     }
 }
 
-/// The ring size that channel slices of the standalone depthwise layer aim for.
+/// The ring size that a depthwise pass over a slice of the channels aims for.
 let depthwiseSliceRingBytes = 128 * 1024
+
+/// How many of `blocks` 16-channel blocks one depthwise pass over a ring takes: as many as
+/// keep the ring within about `depthwiseSliceRingBytes`, but at least 8 (128 channels): a
+/// ring row is copied pixel by pixel, and on wide images (112x112x96) copies of 32 channels
+/// cost more than the small ring saved.
+func depthwiseBlocksPerPass(_ blocks: Int, paddedWidth: Int, stride: Int, kernelH: Int) -> Int {
+    let ringRows = PaddedRowRing.rowCount(outRows: PaddedRowRing.maximumOutRows, stride: stride, kernelH: kernelH)
+    return max(8, min(blocks, depthwiseSliceRingBytes / (ringRows * paddedWidth * 64)))
+}
 
 /// depthwiseConv2d without dilation: each thread walks down a band of output rows for a
 /// slice of the channels, copying the input rows its windows need into a ring of rows that
 /// carry the padding as zero columns, so that every pixel takes depthwisePaddedRows's
-/// four-pixel path. On 14x14 and 7x7 images with 5x5 kernels (EfficientNet's late blocks)
+/// edge-free path. On 14x14 and 7x7 images with 5x5 kernels (EfficientNet's late blocks)
 /// most pixels touch an edge, and the clipped one-pixel path made the depthwise layers cost
 /// more than the 1x1 convolutions around them.
 ///
@@ -494,13 +503,9 @@ func depthwiseConv2dPaddedRows(out: UnsafeMutablePointer<Float>, in input: Unsaf
                                epilogue: Epilogue, pool: ThreadPool) {
     let c = g.inC, kh = g.kernel.h, kw = g.kernel.w, stride = g.stride
     let paddedW = max(g.padLeft + g.inW, (g.outW - 1) * stride.w + kw)
-    // Slices of whole 16-channel blocks, as equal as possible, each with a ring of at most
-    // about `depthwiseSliceRingBytes`, but of at least 128 channels: a ring row is copied
-    // pixel by pixel, and on wide images (112x112x96) copies of 32 channels cost more than the
-    // small ring saved.
+    // Slices of whole 16-channel blocks, as equal as possible, each a pass of its own.
     let blocks = (c + 15) / 16
-    let ringRows = PaddedRowRing.rowCount(outRows: PaddedRowRing.maximumOutRows, stride: stride.h, kernelH: kh)
-    let blocksPerSlice = max(8, min(blocks, depthwiseSliceRingBytes / (ringRows * paddedW * 64)))
+    let blocksPerSlice = depthwiseBlocksPerPass(blocks, paddedWidth: paddedW, stride: stride.h, kernelH: kh)
     let slices = (blocks + blocksPerSlice - 1) / blocksPerSlice
     let sliceWidth = (blocks + slices - 1) / slices * 16
     let ring = PaddedRowRing(paddedWidth: paddedW, pixelStride: sliceWidth, kernelH: kh, stride: stride.h)

@@ -147,8 +147,7 @@ private func bottleneckByChannels(out: Tensor, in input: Tensor, expand: PackedM
     // The depthwise convolution walks a slice in parts whose ring stays small, as the
     // standalone layer does (see depthwiseConv2dPaddedRows): 1152 channels on 7-pixel rows
     // in one ring measured 5% slower on those blocks.
-    let ringRows = PaddedRowRing.rowCount(outRows: PaddedRowRing.maximumOutRows, stride: stride, kernelH: kernel.h)
-    let partBlocks = max(8, min(sliceBlocks, depthwiseSliceRingBytes / (ringRows * paddedW * 64)))
+    let partBlocks = depthwiseBlocksPerPass(sliceBlocks, paddedWidth: paddedW, stride: stride, kernelH: kernel.h)
     let partWidth = min(sliceWidth, partBlocks * 16)
     let ring = PaddedRowRing(paddedWidth: paddedW, pixelStride: partWidth, kernelH: kernel.h, stride: stride)
     let outPixels = outH * outW
@@ -156,7 +155,7 @@ private func bottleneckByChannels(out: Tensor, in input: Tensor, expand: PackedM
     let partials = slices > 1 ? TensorStorage(capacity: slices * n * outPixels * cout) : nil
     let expandedFloats = expand == nil ? 0 : h * w * sliceWidth
     let scratchFloats = ring.floats + expandedFloats + outPixels * sliceWidth + 16
-    let hiddenEpilogue = Epilogue(activation)
+    let hiddenEpilogue = Epilogue(activation), projectEpilogue = Epilogue(.none)
     let expandWork = expand == nil ? 0 : h * w * cin * hidden
     let work = 2 * n * (expandWork + outPixels * hidden * (kernel.h * kernel.w + cout))
     let source = UnsafePointer(input.data), destination = out.data
@@ -211,7 +210,7 @@ private func bottleneckByChannels(out: Tensor, in input: Tensor, expand: PackedM
                 let pixel = image * outPixels
                 let target = partials.map { $0.pointer + (slice * n * outPixels + pixel) * cout } ?? destination + pixel * cout
                 gemmOnCallingThread(m: outPixels, a: depthwiseOut, lda: sliceWidth, b: project, depth: first..<end,
-                                    addsBias: slice == 0, epilogue: Epilogue(.none), out: target, ldc: cout,
+                                    addsBias: slice == 0, epilogue: projectEpilogue, out: target, ldc: cout,
                                     residual: partials == nil && residual ? source + pixel * cin : nil, ldr: cin)
             }
         }
