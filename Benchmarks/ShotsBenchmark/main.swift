@@ -99,18 +99,28 @@ let pool = ThreadPool(threadCount: threads)
 let model: TransNetV2
 do { model = try ModelStore.locate().transNetV2(pool: pool) } catch { fail("\(error)") }
 
-/// TransNetV2 alone: windows of a real title already in memory; frames per second counts the
-/// 50 frames each window yields.
-@MainActor func inferenceFramesPerSecond(_ video: String, windows: Int = 8) -> Double {
+/// The first `count` windows of a title as the shots command feeds them: 100 frames each,
+/// every one 50 frames after the one before (so each continues its predecessor), the last
+/// frame repeated where the title is shorter.
+func consecutiveWindows(_ video: String, count: Int) -> [[UInt8]] {
+    let frameBytes = TransNetV2.frameBytes
+    let needed = (100 + 50 * (count - 1)) * frameBytes
     var frames: [UInt8] = []
     do {
         let decoder = try VideoDecoder(path: video, requests: [FrameRequest(size: ShotDetector.frameSize, selection: .everyFrame)])
-        while frames.count < 100 * TransNetV2.frameBytes, let frame = try decoder.next() { frames += frame.images[0]!.pixels }
+        while frames.count < needed, let frame = try decoder.next() { frames += frame.images[0]!.pixels }
     } catch { fail("\(error)") }
-    while frames.count < 100 * TransNetV2.frameBytes { frames += frames.suffix(TransNetV2.frameBytes) }
-    _ = model.forward(frames)
+    while frames.count < needed { frames += frames.suffix(frameBytes) }
+    return (0..<count).map { Array(frames[(50 * $0 * frameBytes)..<((50 * $0 + 100) * frameBytes)]) }
+}
+
+/// TransNetV2 alone: consecutive windows of a real title already in memory; frames per second
+/// counts the 50 frames each window yields.
+@MainActor func inferenceFramesPerSecond(_ video: String, windows: Int = 8) -> Double {
+    let sequence = consecutiveWindows(video, count: windows + 1)
+    _ = model.forward(sequence[0])
     let start = now()
-    for _ in 0..<windows { _ = model.forward(frames) }
+    for window in sequence.dropFirst() { _ = model.forward(window) }
     return Double(windows * 50) / (now() - start)
 }
 
@@ -149,16 +159,16 @@ func format(_ value: Double?, _ digits: Int = 1) -> String {
 // MARK: Speed
 
 if profile {
-    // Where one window's time goes, by stage (the probe marks the end of each).
-    var window = [UInt8](repeating: 0, count: 100 * TransNetV2.frameBytes)
-    for i in window.indices { window[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 7) }
-    _ = model.forward(window)
+    // Where a window's time goes, by stage (the probe marks the end of each), over consecutive
+    // windows of the first video, as a title runs.
     let rounds = 5
+    let sequence = consecutiveWindows(videos[0], count: rounds + 1)
+    _ = model.forward(sequence[0])
     var stageTimes: [String: Double] = [:]
     var order: [String] = []
     var total = 0.0
     let cpuStart = cpuNow()
-    for _ in 0..<rounds {
+    for window in sequence.dropFirst() {
         let start = now()
         var last = start
         _ = model.forward(window) { name, _ in
@@ -171,7 +181,7 @@ if profile {
     }
     let flops = Double(TransNetV2.multiplyAccumulates) * 2
     let cpu = cpuNow() - cpuStart
-    print(String(format: "one window: %.1f ms wall, %.1f ms CPU; %.1f GFLOP/s of wall time, %.1f GFLOP/s per CPU second",
+    print(String(format: "one window of \(name(videos[0])): %.1f ms wall, %.1f ms CPU; %.1f GFLOP/s of wall time, %.1f GFLOP/s per CPU second",
                  1000 * total / Double(rounds), 1000 * cpu / Double(rounds),
                  flops * Double(rounds) / total / 1e9, flops * Double(rounds) / cpu / 1e9))
     for name in order {
@@ -185,14 +195,19 @@ if profile {
         for _ in 0..<3 { body() }
         print("  block 0 " + label.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.2f ms", 1000 * (now() - start) / 3))
     }
-    let frames = Tensor(shape: [1, 100, 27, 48, 3], repeating: 0.5)
+    let patches = Tensor(shape: [1, 100, 27, 48, 27], repeating: 0.5)
     let a = Tensor(shape: [1, 100, 27, 48, 64], repeating: 0.5)
     let spatial = Tensor(shape: [1, 100, 27, 48, 128])
     let cellOut = Tensor(shape: [1, 100, 27, 48, 64])
-    let first = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 128 * 3 * 9), bias: nil, outChannels: 128, inChannels: 3, kernel: Size3(1, 3, 3))
+    let folded = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 16 * 27 * 3), bias: nil, outChannels: 16, inChannels: 27, kernel: Size3(3, 1, 1))
+    let firstBranches = [1, 2, 4, 8].enumerated().map { b, d in
+        TemporalBranch(weights: folded, dilation: d, inChannel: 0, outChannel: b * 16)
+    }
     let wide = Winograd3x3Weights(oihw: [Float](repeating: 0.01, count: 128 * 64 * 9), bias: nil, outChannels: 128, inChannels: 64)
     let temporal = Conv3DWeights(oidhw: [Float](repeating: 0.01, count: 16 * 32 * 3), bias: nil, outChannels: 16, inChannels: 32, kernel: Size3(3, 1, 1))
-    time("cell 0 spatial, direct 3 -> 128") { conv3d(out: spatial, in: frames, weights: first, padding: Size3(0, 1, 1), pool: pool) }
+    time("cell 0, 3x3 patches: temporal x4, 27 -> 16") {
+        temporalConvolution(out: cellOut, in: patches, branches: firstBranches, activation: .relu, pool: pool)
+    }
     time("cell 1 spatial, winograd 64 -> 128") {
         winogradConv3x3(out: spatial.reshaped([100, 27, 48, 128]), in: a.reshaped([100, 27, 48, 64]), weights: wide, pool: pool)
     }

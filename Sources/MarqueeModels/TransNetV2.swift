@@ -62,14 +62,22 @@ public final class TransNetV2 {
     /// temporal convolution per branch (BatchNorm folded in).
     struct Cell {
         var filters: Int
-        /// The four branches' 1x3x3 spatial convolutions. Direct on the 3 colour channels, where
-        /// Winograd's transforms and products per tile cost more than the multiplications they
-        /// save. Winograd on the wider inputs after the first cell: F(6x6, 3x3) on block 2's 6x12
+        /// The four branches' 1x3x3 spatial convolutions.
+        ///
+        /// On the 3 colour channels of the first cell they are folded into the temporal ones:
+        /// nothing between the two is nonlinear and the spatial one has no bias, so a branch is
+        /// one 3x1x1 convolution over each pixel's 3x3 patch of the input (27 values), whose
+        /// weights are the product of the two. That is 81 multiply-adds per output channel
+        /// instead of 27·2 + 3·2f = 150 (f = 16), and no 2f-channel intermediate to write and
+        /// read back.
+        ///
+        /// Winograd on the wider inputs after the first cell: F(6x6, 3x3) on block 2's 6x12
         /// map, which its tiles cover exactly (4x4 tiles would compute 8x12); F(4x4, 3x3) on the
         /// 27x48 and 13x24 maps, where it measured faster (6x6 tiles leave rows over there too,
         /// and their larger transformed kernels and products spill from L2).
         enum Spatial {
-            case direct(Conv3DWeights)
+            /// The temporal branches read 3x3 patches of the input, channels innermost.
+            case foldedIntoTemporal
             case winograd(Winograd3x3Weights)
         }
         var spatial: Spatial
@@ -103,6 +111,29 @@ public final class TransNetV2 {
     /// either side.
     static func sharedFrames(reach: Int) -> Range<Int> {
         reach < windowStep / 2 ? reach..<(windowStep - reach) : 0..<0
+    }
+
+    /// One branch's spatial weight [middle, in, 1, 3, 3] followed by its temporal weight
+    /// [out, middle, 3, 1, 1], as one temporal weight [out, 9·in, 3, 1, 1] over 3x3 patches
+    /// whose values are ordered (row, column, channel). Summed in Double.
+    static func fold(spatial: [Float], temporal: [Float], inChannels: Int, middle: Int, outChannels: Int) -> [Float] {
+        let patch = 9 * inChannels
+        var folded = [Float](repeating: 0, count: outChannels * patch * 3)
+        for o in 0..<outChannels {
+            for tap in 0..<3 {
+                for position in 0..<9 {
+                    for c in 0..<inChannels {
+                        var sum = 0.0
+                        for m in 0..<middle {
+                            sum += Double(temporal[(o * middle + m) * 3 + tap])
+                                * Double(spatial[(m * inChannels + c) * 9 + position])
+                        }
+                        folded[(o * patch + position * inChannels + c) * 3 + tap] = Float(sum)
+                    }
+                }
+            }
+        }
+        return folded
     }
 
     /// `all` without `gap`, as at most two ranges.
@@ -152,22 +183,31 @@ public final class TransNetV2 {
                                      mean: try file.floats(prefix + "bn.running_mean", shape: bnShape),
                                      variance: try file.floats(prefix + "bn.running_var", shape: bnShape),
                                      epsilon: 1e-3)
+                let folded = cellIn < 16
                 var stacked: [Float] = []
                 var temporal: [TemporalBranch] = []
                 for (b, d) in Self.dilations.enumerated() {
                     let branch = prefix + "Conv3D_\(d).layers."
-                    stacked += try file.floats(branch + "0.weight", shape: [2 * f, cellIn, 1, 3, 3])
+                    let spatialWeight = try file.floats(branch + "0.weight", shape: [2 * f, cellIn, 1, 3, 3])
+                    var temporalWeight = try file.floats(branch + "1.weight", shape: [f, 2 * f, 3, 1, 1])
+                    if folded {
+                        temporalWeight = Self.fold(spatial: spatialWeight, temporal: temporalWeight,
+                                                   inChannels: cellIn, middle: 2 * f, outChannels: f)
+                    } else {
+                        stacked += spatialWeight
+                    }
                     let channels = (b * f)..<((b + 1) * f)
                     let slice = BatchNorm(gamma: Array(norm.gamma[channels]), beta: Array(norm.beta[channels]),
                                           mean: Array(norm.mean[channels]), variance: Array(norm.variance[channels]),
                                           epsilon: norm.epsilon)
-                    let weights = Conv3DWeights(oidhw: try file.floats(branch + "1.weight", shape: [f, 2 * f, 3, 1, 1]),
-                                                bias: nil, outChannels: f, inChannels: 2 * f,
+                    let inChannels = folded ? 9 * cellIn : 2 * f
+                    let weights = Conv3DWeights(oidhw: temporalWeight, bias: nil, outChannels: f, inChannels: inChannels,
                                                 kernel: Size3(3, 1, 1), batchNorm: slice)
-                    temporal.append(TemporalBranch(weights: weights, dilation: d, inChannel: b * 2 * f, outChannel: b * f))
+                    temporal.append(TemporalBranch(weights: weights, dilation: d, inChannel: folded ? 0 : b * 2 * f,
+                                                   outChannel: b * f))
                 }
-                let spatial: Cell.Spatial = cellIn < 16
-                    ? .direct(Conv3DWeights(oidhw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn, kernel: Size3(1, 3, 3)))
+                let spatial: Cell.Spatial = folded
+                    ? .foldedIntoTemporal
                     : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn,
                                                    tileSize: height % 6 == 0 ? 6 : 4))
                 cells.append(Cell(filters: f, spatial: spatial, temporal: temporal, index: 2 * i + j, inputReach: reach))
@@ -323,9 +363,9 @@ public final class TransNetV2 {
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
         let frames = input.reshaped([t, h, w, channels])
         let out = workspace.tensor([1, t, h, w, 4 * f])
-        var bandRows = 4
-        if case let .winograd(weights) = cell.spatial { bandRows = weights.tileSize }
-        let bandStorage = workspace.tensor([t, min(h, bandRows), w, 8 * f]).storage
+        var (bandRows, bandChannels) = (4, 9 * channels)
+        if case let .winograd(weights) = cell.spatial { (bandRows, bandChannels) = (weights.tileSize, 8 * f) }
+        let bandStorage = workspace.tensor([t, min(h, bandRows), w, bandChannels]).storage
 
         let (spatialShared, outputShared) = (cell.sharedFrames, cell.sharedOutputFrames)
         let keptSpatial = spatialShared.isEmpty ? nil
@@ -342,14 +382,12 @@ public final class TransNetV2 {
 
         for first in stride(from: 0, to: h, by: bandRows) {
             let rows = first..<min(h, first + bandRows)
-            let band = Tensor(storage: bandStorage, offset: 0, shape: [1, t, rows.count, w, 8 * f])
-            let bandFrames = band.reshaped([t, rows.count, w, 8 * f])
+            let band = Tensor(storage: bandStorage, offset: 0, shape: [1, t, rows.count, w, bandChannels])
+            let bandFrames = band.reshaped([t, rows.count, w, bandChannels])
             for range in spatialComputed {
                 switch cell.spatial {
-                case let .direct(weights):
-                    conv3d(out: bandFrames.slice(range).reshaped([1, range.count, rows.count, w, 8 * f]),
-                           in: frames.slice(range).reshaped([1, range.count, h, w, channels]),
-                           weights: weights, padding: Size3(0, 1, 1), rows: rows, pool: pool)
+                case .foldedIntoTemporal:
+                    extractPatches(of: frames, rows: rows, frames: range, into: bandFrames)
                 case let .winograd(weights):
                     winogradConv3x3(out: bandFrames.slice(range), in: frames.slice(range), weights: weights, rows: rows, pool: pool)
                 }
@@ -370,6 +408,37 @@ public final class TransNetV2 {
                   slots: keptOutput.data, slotFloats: frameFloats)
         }
         return out
+    }
+
+    /// band[q, y, x, (i·3 + j)·C + c] = frames[q, rows.lowerBound + y + i - 1, x + j - 1, c] for the
+    /// frames q in `range`, zero outside the image: each pixel's 3x3 patch, which the temporal
+    /// branches of a cell with `.foldedIntoTemporal` read.
+    private func extractPatches(of frames: Tensor, rows: Range<Int>, frames range: Range<Int>, into band: Tensor) {
+        let (h, w, c) = (frames.shape[1], frames.shape[2], frames.shape[3])
+        let (patch, rowFloats) = (9 * c, 3 * c)
+        let source = UnsafePointer(frames.data), destination = band.data
+        pool.parallelFor(count: range.count, work: range.count * rows.count * w * patch) { part in
+            for q in (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound) {
+                for (yOut, y) in rows.enumerated() {
+                    for x in 0..<w {
+                        let pixel = destination + ((q * rows.count + yOut) * w + x) * patch
+                        for i in 0..<3 {
+                            let (to, sy) = (pixel + i * rowFloats, y + i - 1)
+                            guard sy >= 0 && sy < h else {
+                                for k in 0..<rowFloats { to[k] = 0 }
+                                continue
+                            }
+                            // Columns x - 1 ... x + 1 of row sy, zero past either edge.
+                            let from = source + ((q * h + sy) * w + x - 1) * c
+                            for k in 0..<rowFloats {
+                                let column = x - 1 + k / c
+                                to[k] = column >= 0 && column < w ? from[k] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// For each frame q of `frames` (slot i = q - frames.lowerBound): copies slot i into frame q
