@@ -54,7 +54,7 @@ let package = Package(
 
         .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport"),
         .executableTarget(name: "marquee-bench-musicnn", dependencies: ["MarqueeAnalysis", "BenchmarkSupport"], path: "Benchmarks/MusiCNNBenchmark", swiftSettings: nativeCPU),
-        .executableTarget(name: "marquee-bench-shots", dependencies: ["MarqueeAnalysis", "BenchmarkSupport"], path: "Benchmarks/ShotsBenchmark", swiftSettings: nativeCPU),
+        .executableTarget(name: "marquee-bench-shots", dependencies: ["MarqueeAnalysis", "MarqueeModels", "MarqueeNN", "MarqueeMedia", "BenchmarkSupport"], path: "Benchmarks/ShotsBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-minilm", dependencies: ["MarqueeAnalysis"], path: "Benchmarks/MiniLMBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-faces", dependencies: ["MarqueeModels", "BenchmarkSupport"], path: "Benchmarks/FacesBenchmark", swiftSettings: nativeCPU),
         .executableTarget(name: "marquee-bench-analyze", dependencies: ["BenchmarkSupport"], path: "Benchmarks/AnalyzeBenchmark", swiftSettings: nativeCPU),

@@ -333,9 +333,13 @@ public final class TransNetV2 {
     }
 
     /// StackedDDCNNV2: a = DDCNN.0(x), b = DDCNN.1(a), y = AvgPool(ReLU(b) + a).
+    ///
+    /// The 2x2 pooling drops the last row of an odd height (13 → 6 in block 1, 27 → 13 in
+    /// block 0), so b is computed without it: in block 1 that is one Winograd band of four
+    /// fewer. a keeps every row, since b's 3x3 convolution reads the one below.
     private func runBlock(_ cells: [Cell], on input: Tensor, continues: Bool) -> Tensor {
         let a = runCell(cells[0], on: input, continues: continues)
-        let b = runCell(cells[1], on: a, continues: continues)   // ReLU already applied
+        let b = runCell(cells[1], on: a, rows: input.shape[2] / 2 * 2, continues: continues)   // ReLU already applied
         let (t, h, w, c) = (b.shape[1], b.shape[2], b.shape[3], b.shape[4])
         add(out: b, b, a, pool: pool)
         let pooled = workspace.tensor([1, t, h / 2, w / 2, c])
@@ -358,11 +362,18 @@ public final class TransNetV2 {
     /// third of block 0's second cell, a sixth of block 1's first); spatial frames that only
     /// copied outputs would read are not computed. Both are kept for the next window. The
     /// copies hold the same values, bit for bit, as computing them again.
-    private func runCell(_ cell: Cell, on input: Tensor, continues: Bool) -> Tensor {
+    ///
+    /// With `rows`, only the output's first `rows` rows are computed; the others are zero.
+    private func runCell(_ cell: Cell, on input: Tensor, rows used: Int? = nil, continues: Bool) -> Tensor {
         let f = cell.filters
         let (t, h, w, channels) = (input.shape[1], input.shape[2], input.shape[3], input.shape[4])
+        let used = used ?? h
         let frames = input.reshaped([t, h, w, channels])
         let out = workspace.tensor([1, t, h, w, 4 * f])
+        if used < h {
+            let frameFloats = h * w * 4 * f, usedFloats = used * w * 4 * f
+            for q in 0..<t { (out.data + q * frameFloats + usedFloats).update(repeating: 0, count: frameFloats - usedFloats) }
+        }
         var (bandRows, bandChannels) = (4, 9 * channels)
         if case let .winograd(weights) = cell.spatial { (bandRows, bandChannels) = (weights.tileSize, 8 * f) }
         let bandStorage = workspace.tensor([t, min(h, bandRows), w, bandChannels]).storage
@@ -380,8 +391,8 @@ public final class TransNetV2 {
         let spatialComputed = Self.frames(0..<t, excluding: unread)
             .flatMap { Self.frames($0, excluding: continues ? spatialShared : 0..<0) }
 
-        for first in stride(from: 0, to: h, by: bandRows) {
-            let rows = first..<min(h, first + bandRows)
+        for first in stride(from: 0, to: used, by: bandRows) {
+            let rows = first..<min(used, first + bandRows)
             let band = Tensor(storage: bandStorage, offset: 0, shape: [1, t, rows.count, w, bandChannels])
             let bandFrames = band.reshaped([t, rows.count, w, bandChannels])
             for range in spatialComputed {

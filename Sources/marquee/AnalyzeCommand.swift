@@ -9,7 +9,9 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Analyse titles in one decode pass each and write OUT/<title-id>/analysis.json.",
         discussion: """
-            Each title is also stored in OUT/catalog.sqlite. A title already in the catalog from the same source             bytes and model weights is skipped unless --force is given. A title that fails is reported with its             reason; the others still run. Exit status 1 when any failed.
+            Each title is also stored in OUT/catalog.sqlite. A title already in the catalog from the same source \
+            bytes and model weights is skipped unless --force is given. A title that fails is reported with its \
+            reason; the others still run. Exit status 1 when any failed.
             """
     )
 
