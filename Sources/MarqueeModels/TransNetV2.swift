@@ -253,13 +253,17 @@ public final class TransNetV2 {
 
     /// Intermediate activations by name: "sddcnn0" … "sddcnn2" ([1, T, H, W, C]),
     /// "frame_sim.means", "frame_sim.projected", "frame_sim.similarities", "frame_sim",
-    /// "color_hist.histograms", "color_hist.similarities", "color_hist", "fc1" ([T, N]),
-    /// "logits.single", "logits.many_hot" ([T, 1]); the names of the golden files.
+    /// "color_hist.histograms", "color_hist.similarities", "color_hist" ([T, N]), "fc1" ([P, N]),
+    /// "logits.single", "logits.many_hot" ([P, 1]) for the P predicted frames; the names of the
+    /// golden files.
     public typealias Probe = (String, Tensor) -> Void
 
-    /// window: uint8 [T=100, 27, 48, 3] RGB24 frames → per-frame logits of both heads.
+    /// window: uint8 [T=100, 27, 48, 3] RGB24 frames → per-frame logits of both heads for the
+    /// frames `predicted` (all by default; entry i is frame predicted.lowerBound + i). fc1 and
+    /// the heads run on those frames only: the rest of the network needs every frame either way.
     /// Not reentrant: one forward pass at a time.
-    public func forward(_ window: UnsafeBufferPointer<UInt8>, probe: Probe? = nil) -> Output {
+    public func forward(_ window: UnsafeBufferPointer<UInt8>, predicted: Range<Int> = 0..<windowLength,
+                        probe: Probe? = nil) -> Output {
         let t = Self.windowLength
         precondition(window.count == t * Self.frameBytes, "TransNetV2 input must be \(t) frames of 48x27 RGB")
         workspace.reset()
@@ -315,11 +319,12 @@ public final class TransNetV2 {
         let features = workspace.tensor([t, Self.featureCount])
         concat(out: features, [colorHistogram, frameSimilarity, x.reshaped([t, Self.spatialFeatures])], axis: 1, pool: pool)
 
-        let hidden = workspace.tensor([t, Self.hiddenCount])
-        dense(out: hidden, in: features, weights: fc1, activation: .relu, pool: pool)
+        precondition(predicted.lowerBound >= 0 && predicted.upperBound <= t, "TransNetV2 predicts frames of 0..<\(t), not \(predicted)")
+        let hidden = workspace.tensor([predicted.count, Self.hiddenCount])
+        dense(out: hidden, in: features.slice(predicted), weights: fc1, activation: .relu, pool: pool)
         probe?("fc1", hidden)
-        let single = workspace.tensor([t, 1])
-        let manyHot = workspace.tensor([t, 1])
+        let single = workspace.tensor([predicted.count, 1])
+        let manyHot = workspace.tensor([predicted.count, 1])
         dense(out: single, in: hidden, weights: singleFrameHead, pool: pool)
         dense(out: manyHot, in: hidden, weights: manyHotHead, pool: pool)
         probe?("logits.single", single)
@@ -328,8 +333,8 @@ public final class TransNetV2 {
     }
 
     /// window: T frames of 48x27 RGB24, concatenated.
-    public func forward(_ window: [UInt8], probe: Probe? = nil) -> Output {
-        window.withUnsafeBufferPointer { forward($0, probe: probe) }
+    public func forward(_ window: [UInt8], predicted: Range<Int> = 0..<windowLength, probe: Probe? = nil) -> Output {
+        window.withUnsafeBufferPointer { forward($0, predicted: predicted, probe: probe) }
     }
 
     /// StackedDDCNNV2: a = DDCNN.0(x), b = DDCNN.1(a), y = AvgPool(ReLU(b) + a).

@@ -164,6 +164,17 @@ final class TransNetV2Tests: XCTestCase {
         }
     }
 
+    /// Predicting only some frames gives, bit for bit, those frames of the full prediction.
+    func testPredictingTheMiddleFramesGivesExactlyThoseOfTheWholeWindow() throws {
+        let frames = try decodeFrames("test")
+        let window = Array(frames[(2000 * TransNetV2.frameBytes)..<(2100 * TransNetV2.frameBytes)])
+        let model = try model()
+        let whole = model.forward(window)
+        let middle = try TransNetV2(weightsPath: Self.weightsPath).forward(window, predicted: 25..<75)
+        XCTAssertEqual(middle.singleLogits, Array(whole.singleLogits[25..<75]))
+        XCTAssertEqual(middle.manyHotLogits, Array(whole.manyHotLogits[25..<75]))
+    }
+
     func testLoadingRefusesAFileWithoutTheTransNetTensors() throws {
         let efficientNet = Self.root.appendingPathComponent("Models/converted/efficientnet_lite0.safetensors").path
         XCTAssertThrowsError(try TransNetV2(weightsPath: efficientNet)) { error in

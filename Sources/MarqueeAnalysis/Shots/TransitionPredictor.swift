@@ -89,14 +89,14 @@ public final class TransitionPredictor {
                 }
             }
         }
-        let output = model.forward(windowBuffer)
+        let output = model.forward(windowBuffer, predicted: Self.lead..<(Self.lead + Self.step))
         let single = output.single, manyHot = output.manyHot
         let start = nextWindow * Self.step
         nextWindow += 1
         windowsRun += 1
         let kept = min(Self.step, (finished ? frameCount : Int.max) - start)
         return (0..<max(kept, 0)).map { i in
-            FramePrediction(frame: start + i, single: single[Self.lead + i], manyHot: manyHot[Self.lead + i])
+            FramePrediction(frame: start + i, single: single[i], manyHot: manyHot[i])
         }
     }
 }
