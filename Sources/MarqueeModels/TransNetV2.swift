@@ -346,9 +346,8 @@ public final class TransNetV2 {
         let a = runCell(cells[0], on: input, continues: continues)
         let b = runCell(cells[1], on: a, rows: input.shape[2] / 2 * 2, continues: continues)   // ReLU already applied
         let (t, h, w, c) = (b.shape[1], b.shape[2], b.shape[3], b.shape[4])
-        add(out: b, b, a, pool: pool)
         let pooled = workspace.tensor([1, t, h / 2, w / 2, c])
-        averagePool2d(out: pooled.reshaped([t, h / 2, w / 2, c]), in: b.reshaped([t, h, w, c]),
+        averagePool2d(out: pooled.reshaped([t, h / 2, w / 2, c]), in: b.reshaped([t, h, w, c]), adding: a.reshaped([t, h, w, c]),
                       kernel: 2, stride: 2, pool: pool)
         return pooled
     }

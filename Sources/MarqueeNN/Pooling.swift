@@ -74,10 +74,14 @@ public func maxPool2d(out: Tensor, in input: Tensor, kernel: Size2, stride: Size
 
 /// out = mean over each window. With `countIncludePad` (PyTorch's default) the divisor counts
 /// padded positions; without it (TensorFlow's "same" average pooling) only real pixels.
-public func averagePool2d(out: Tensor, in input: Tensor, kernel: Size2, stride: Size2,
+/// With `addend` (shaped as `input`), the mean is of input + addend: a residual sum pooled in
+/// the same pass, bit for bit what `add` and then pooling give, without writing the sum.
+public func averagePool2d(out: Tensor, in input: Tensor, adding addend: Tensor? = nil, kernel: Size2, stride: Size2,
                           padding: Padding2D = .valid, countIncludePad: Bool = true,
                           ceilMode: Bool = false, pool: ThreadPool = .shared) {
+    precondition(addend == nil || addend!.shape == input.shape, "average pool: addend \(addend!.shape) for input \(input.shape)")
     let c = input.c, w = input.w
+    let offset = addend.map { UnsafePointer($0.data) - UnsafePointer(input.data) }
     forEachWindow(out: out, in: input, kernel: kernel, stride: stride, padding: padding,
                   ceilMode: ceilMode, pool: pool) { o, image, y0, y1, x0, x1, area in
         let count = countIncludePad ? area : (y1 - y0) * (x1 - x0)
@@ -89,7 +93,9 @@ public func averagePool2d(out: Tensor, in input: Tensor, kernel: Size2, stride: 
             for y in y0..<y1 {
                 for x in x0..<x1 {
                     let p = image + (y * w + x) * c + c0
-                    s += lanes == 16 ? load16(p) : loadPartial16(p, lanes)
+                    var v = lanes == 16 ? load16(p) : loadPartial16(p, lanes)
+                    if let offset { v += lanes == 16 ? load16(p + offset) : loadPartial16(p + offset, lanes) }
+                    s += v
                 }
             }
             if lanes == 16 { store16(s * scale, o + c0) } else { storePartial16(s * scale, o + c0, lanes) }

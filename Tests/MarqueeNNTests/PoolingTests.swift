@@ -48,6 +48,23 @@ final class PoolingTests: XCTestCase {
         }
     }
 
+    func testPoolingWithAnAddendIsBitForBitAddThenPool() {
+        // Odd sizes (the last row and column fall outside every 2x2 window) and channel tails.
+        var rng = TestRandom(seed: 32)
+        for c in [1, 16, 17, 33] {
+            let a = randomTensor([3, 7, 5, c], &rng), b = randomTensor([3, 7, 5, c], &rng)
+            let shape = pool2dOutputShape(input: a.shape, kernel: 2, stride: 2)
+            let sum = Tensor(shape: a.shape)
+            add(out: sum, a, b)
+            let expected = Tensor(shape: shape)
+            averagePool2d(out: expected, in: sum, kernel: 2, stride: 2)
+            let fused = GuardedTensor(shape: shape)
+            averagePool2d(out: fused.tensor, in: a, adding: b, kernel: 2, stride: 2, pool: ThreadPool(threadCount: 2))
+            XCTAssertEqual(fused.tensor.toArray().map(\.bitPattern), expected.toArray().map(\.bitPattern), "c \(c)")
+            fused.assertGuardsIntact("c \(c)")
+        }
+    }
+
     func testCeilModeAddsThePartialWindowLikePyTorch() {
         // PyTorch: MaxPool2d(2, 2, ceil_mode=True) on 5x5 gives 3x3; on 3x3 with stride 2 and kernel 3 gives 1x1.
         XCTAssertEqual(pool2dOutputShape(input: [1, 5, 5, 1], kernel: 2, stride: 2, ceilMode: true), [1, 3, 3, 1])
