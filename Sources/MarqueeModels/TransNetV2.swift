@@ -435,19 +435,25 @@ public final class TransNetV2 {
         pool.parallelFor(count: range.count, work: range.count * rows.count * w * patch) { part in
             for q in (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound) {
                 for (yOut, y) in rows.enumerated() {
-                    for x in 0..<w {
-                        let pixel = destination + ((q * rows.count + yOut) * w + x) * patch
-                        for i in 0..<3 {
-                            let (to, sy) = (pixel + i * rowFloats, y + i - 1)
-                            guard sy >= 0 && sy < h else {
-                                for k in 0..<rowFloats { to[k] = 0 }
-                                continue
-                            }
-                            // Columns x - 1 ... x + 1 of row sy, zero past either edge.
-                            let from = source + ((q * h + sy) * w + x - 1) * c
-                            for k in 0..<rowFloats {
-                                let column = x - 1 + k / c
-                                to[k] = column >= 0 && column < w ? from[k] : 0
+                    let outRow = destination + (q * rows.count + yOut) * w * patch
+                    for i in 0..<3 {
+                        let sy = y + i - 1
+                        guard sy >= 0 && sy < h else {
+                            for x in 0..<w { (outRow + x * patch + i * rowFloats).update(repeating: 0, count: rowFloats) }
+                            continue
+                        }
+                        // Columns x - 1 ... x + 1 of row sy: one run of 3c floats inside the image,
+                        // zero past either edge.
+                        let inRow = source + (q * h + sy) * w * c
+                        for x in 0..<w {
+                            let to = outRow + x * patch + i * rowFloats
+                            if x > 0 && x < w - 1 {
+                                for k in 0..<rowFloats { to[k] = inRow[(x - 1) * c + k] }
+                            } else {
+                                for k in 0..<rowFloats {
+                                    let column = x - 1 + k / c
+                                    to[k] = column >= 0 && column < w ? inRow[column * c + k % c] : 0
+                                }
                             }
                         }
                     }
