@@ -87,7 +87,7 @@ public struct Winograd3x3Weights: @unchecked Sendable {
 /// Tiles per chunk. Every chunk streams all the transformed kernels ((m+2)²·Cin·Cout floats)
 /// past its tiles, so layers with large kernels take more tiles per chunk to use each weight
 /// more often, though their V and M then outgrow L2. The largest (TransNetV2's block 2, F(6x6)
-/// kernels of 17 and 34 MB, beyond L3) take 100: its 200 tiles a call are then one chunk per
+/// kernels of 17 and 34 MB, as large as L3) take 100: its 200 tiles a call are then one chunk per
 /// thread and each thread reads the kernels once (96 left a third chunk of 8 tiles that read
 /// them all again; block 2 went from 60-63 to 57 ms a window).
 func winogradChunkTiles(inChannels: Int, outChannels: Int) -> Int {
