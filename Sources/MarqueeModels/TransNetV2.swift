@@ -355,11 +355,12 @@ public final class TransNetV2 {
     /// DilatedDCNNV2 followed by ReLU: four (2+1)D branches, concatenated, BatchNorm.
     ///
     /// The spatial convolutions' output for all 100 frames is larger than the caches (66 MB
-    /// in block 0), and the temporal convolutions read it back at frames up to 8 apart. So the
-    /// cell runs in bands of one Winograd tile row (4 or 6 image rows): the spatial output of a
-    /// band, every frame of it (10 to 15 MB), is written and read back while it is still in
-    /// the cache. Neither convolution reads another band's spatial output, so the bands
-    /// compute exactly what the whole tensor would.
+    /// in block 0's second cell), and the temporal convolutions read it back at frames up to
+    /// 8 apart. So the cell runs in bands of one Winograd tile row (4 or 6 image rows): the
+    /// spatial output of a band, every frame of it (10 to 15 MB), is written and read back
+    /// while it is still in the cache. Neither convolution reads another band's spatial
+    /// output, so the bands compute exactly what the whole tensor would. The folded first
+    /// cell's bands (4 rows) hold the input's 3x3 patches instead of a spatial output.
     ///
     /// When the window continues the previous one, the output at the cell's shared output frames
     /// is copied from that window, and so is the spatial output at its shared frames (about a
