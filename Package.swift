@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Release builds compile Swift and C for the machine they run on: the default x86-64
@@ -6,6 +7,11 @@ import PackageDescription
 let nativeCPU: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-march=native"], .when(configuration: .release)),
 ]
+
+// MarqueeMedia's AVX2 code (SwscaleBicubic.swift) is compiled only where the native CPU has
+// AVX2; elsewhere frames go through libswscale itself.
+let nativeCPUHasAVX2 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx2") ?? false
+let mediaSettings = nativeCPU + (nativeCPUHasAVX2 ? [.define("MARQUEE_AVX2", .when(configuration: .release))] : [])
 
 let package = Package(
     name: "Marquee",
@@ -31,7 +37,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCPUHints"),
 
-        .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG"], swiftSettings: nativeCPU),
+        .target(name: "MarqueeMedia", dependencies: ["CFFmpeg", "CSndFile", "CPNG", "CCPUHints"], swiftSettings: mediaSettings),
         .target(name: "MarqueeNN", dependencies: ["CCPUHints"], swiftSettings: nativeCPU),
         .target(name: "MarqueeModels", dependencies: ["MarqueeNN", "MarqueeMedia"], swiftSettings: nativeCPU),
         .target(name: "MarqueeAnalysis", dependencies: ["MarqueeModels", "MarqueeMedia"], swiftSettings: nativeCPU),

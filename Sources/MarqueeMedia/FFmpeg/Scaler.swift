@@ -4,16 +4,22 @@ import CFFmpeg
 ///
 /// Options mirror what the `ffmpeg` CLI's scale filter sets, so that a frame converted here
 /// is byte-identical to `ffmpeg -i FILE -s WxH -pix_fmt rgb24`: bicubic filtering, and the
-/// MPEG-2 vertical chroma siting the filter assumes for yuv420p input.
+/// MPEG-2 vertical chroma siting the filter assumes for yuv420p input. yuv420p frames are
+/// scaled by `SwscaleBicubic`, which computes the same bytes faster, where it covers the sizes.
 final class Scaler {
     let width: Int
     let height: Int
+    /// Whether yuv420p frames may go through `SwscaleBicubic` (tests compare the two paths).
+    let allowsPort: Bool
     private var context: OpaquePointer?
+    /// libswscale's arithmetic for the current source, where SwscaleBicubic reproduces it.
+    private(set) var port: SwscaleBicubic?
     private var sourceKey: (width: Int32, height: Int32, format: Int32, range: UInt32, space: UInt32) = (0, 0, -1, 0, 0)
 
-    init(width: Int, height: Int) {
+    init(width: Int, height: Int, allowsPort: Bool = true) {
         self.width = width
         self.height = height
+        self.allowsPort = allowsPort
     }
 
     deinit { sws_freeContext(context) }
@@ -21,6 +27,19 @@ final class Scaler {
     func convert(_ frame: UnsafeMutablePointer<AVFrame>, path: String) throws -> RGBImage {
         try prepare(for: frame.pointee, path: path)
         var image = RGBImage(width: width, height: height)
+        if let port {
+            let planes = withUnsafePointer(to: frame.pointee.data) {
+                $0.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 3) { ($0[0]!, $0[1]!, $0[2]!) }
+            }
+            let strides = withUnsafePointer(to: frame.pointee.linesize) {
+                $0.withMemoryRebound(to: Int32.self, capacity: 3) { (Int($0[0]), Int($0[1]), Int($0[2])) }
+            }
+            image.pixels.withUnsafeMutableBufferPointer {
+                port.scale(y: planes.0, yStride: strides.0, u: planes.1, uStride: strides.1, v: planes.2, vStride: strides.2,
+                           into: $0.baseAddress!)
+            }
+            return image
+        }
         let scaled = image.pixels.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buffer.baseAddress, nil, nil, nil]
             var dstStride: [Int32] = [Int32(width * 3), 0, 0, 0]
@@ -65,6 +84,23 @@ final class Scaler {
         applyColorspace(of: frame, to: ctx)
         context = ctx
         sourceKey = key
+        port = format == AV_PIX_FMT_YUV420P && allowsPort ? Self.port(of: ctx, frame: frame, width: width, height: height) : nil
+    }
+
+    /// SwscaleBicubic for the context's sizes and colour details, where it covers them and the
+    /// libswscale in use is the version it reproduces.
+    private static func port(of ctx: OpaquePointer, frame: AVFrame, width: Int, height: Int) -> SwscaleBicubic? {
+        guard Int(swscale_version() >> 16) == SwscaleBicubic.libswscaleMajorVersion else { return nil }
+        var inverseTable: UnsafeMutablePointer<Int32>? = nil
+        var table: UnsafeMutablePointer<Int32>? = nil
+        var sourceFull: Int32 = 0, destinationFull: Int32 = 0
+        var brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
+        guard sws_getColorspaceDetails(ctx, &inverseTable, &sourceFull, &table, &destinationFull,
+                                       &brightness, &contrast, &saturation) >= 0, let inverse = inverseTable else { return nil }
+        let tables = YUVToRGBTables(inverse: (inverse[0], inverse[1], inverse[2], inverse[3]), fullRange: sourceFull != 0,
+                                    brightness: brightness, contrast: contrast, saturation: saturation)
+        return SwscaleBicubic(sourceWidth: Int(frame.width), sourceHeight: Int(frame.height), width: width, height: height,
+                              tables: tables)
     }
 
     /// The scale filter's `in_color_matrix=auto`: YUV coefficients from the frame's colour
