@@ -40,13 +40,15 @@ final class SwscaleBicubic {
         #endif
     }
 
-    /// nil where libswscale takes another path than the one reproduced here: odd output widths
-    /// (full chroma interpolation), one- and two-tap vertical filters (its bilinear output
-    /// functions, which round differently), filters too long for one pass (a cascade of two
-    /// scalers) or longer than the source, and builds without AVX2.
+    /// nil unless the frame shrinks to half its size or less in both directions, where the
+    /// passes here are faster than libswscale (a same-size conversion is another path in
+    /// libswscale altogether); nil also where libswscale takes another path than the one
+    /// reproduced here: odd output widths (full chroma interpolation), one- and two-tap
+    /// vertical filters (its bilinear output functions, which round differently), filters too
+    /// long for one pass (a cascade of two scalers), and in builds without AVX2.
     init?(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int, tables: YUVToRGBTables) {
         #if arch(x86_64) && MARQUEE_AVX2
-        guard width % 2 == 0, width > 0, height > 0, sourceWidth > 2, sourceHeight > 2 else { return nil }
+        guard width % 2 == 0, width > 0, height > 0, 2 * width <= sourceWidth, 2 * height <= sourceHeight else { return nil }
         // RGB output keeps one chroma sample per two pixels across, one per row down.
         let (chromaWidth, chromaHeight) = ((sourceWidth + 1) / 2, (sourceHeight + 1) / 2)
         guard let lumaH = SwscaleFilter.bicubic(from: sourceWidth, to: width, align: 4, one: 1 << 14),
