@@ -7,8 +7,9 @@
 // by the same libswscale (`-s 48x27 -pix_fmt rgb24`): what the shot detector's reference
 // input costs FFmpeg itself.
 // Each side runs `--runs` times, alternating; the best run of each is compared.
-// Marquee's decoder runs with libavcodec's automatic thread count (cores + 1 frame threads),
-// as `marquee` does, beside the thread that converts frames; `--decoder-threads N` sets it.
+// Marquee's decoder runs with its default thread count (one frame thread per core), as
+// `marquee` does, beside the thread that converts frames; `--decoder-threads N` sets it
+// (0: libavcodec's automatic count, one more than the cores).
 //
 // usage: marquee-bench-decode [--runs N] [--decoder-threads N] FILE...
 
@@ -71,7 +72,8 @@ func measureFFmpeg(_ path: String, frames: Int, output: [String] = []) throws ->
 
 var arguments = BenchmarkArguments()
 let runs = max(1, Int(arguments.option("--runs") ?? "") ?? 5)
-let decoderThreads = max(0, Int(arguments.option("--decoder-threads") ?? "") ?? 0)
+let decoderThreads = arguments.option("--decoder-threads").flatMap { Int($0) }.map { max(0, $0) }
+    ?? ProcessInfo.processInfo.activeProcessorCount
 if arguments.remaining.isEmpty {
     FileHandle.standardError.write(Data("usage: marquee-bench-decode [--runs N] [--decoder-threads N] FILE...\n".utf8))
     exit(2)

@@ -1,4 +1,5 @@
 import CFFmpeg
+import Foundation
 
 /// A requested output size in pixels (display orientation: rotation is applied).
 public struct FrameSize: Hashable, Sendable, CustomStringConvertible {
@@ -72,7 +73,11 @@ public final class VideoDecoder {
     /// Decoding a title takes longer than the open timeout; reads still may not stall.
     private static let readTimeout = 60.0
 
-    public init(path: String, requests: [FrameRequest], streamIndex: Int? = nil, threads: Int = 0) throws {
+    /// threads: libavcodec's frame threads; by default one per core. (libavcodec's own
+    /// choice, 0, is one more than the cores: on two cores that decodes 1080p H.264 about 5%
+    /// slower beside the thread that converts the frames.)
+    public init(path: String, requests: [FrameRequest], streamIndex: Int? = nil,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         file = try InputFile(path: path)
         info = MediaInfo(file: file)
         let index = try file.streamIndex(of: .video, preferred: streamIndex)
