@@ -90,15 +90,11 @@ final class Scaler {
     /// SwscaleBicubic for the context's sizes and colour details, where it covers them and the
     /// libswscale in use is the version it reproduces.
     private static func port(of ctx: OpaquePointer, frame: AVFrame, width: Int, height: Int) -> SwscaleBicubic? {
-        guard Int(swscale_version() >> 16) == SwscaleBicubic.libswscaleMajorVersion else { return nil }
-        var inverseTable: UnsafeMutablePointer<Int32>? = nil
-        var table: UnsafeMutablePointer<Int32>? = nil
-        var sourceFull: Int32 = 0, destinationFull: Int32 = 0
-        var brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
-        guard sws_getColorspaceDetails(ctx, &inverseTable, &sourceFull, &table, &destinationFull,
-                                       &brightness, &contrast, &saturation) >= 0, let inverse = inverseTable else { return nil }
-        let tables = YUVToRGBTables(inverse: (inverse[0], inverse[1], inverse[2], inverse[3]), fullRange: sourceFull != 0,
-                                    brightness: brightness, contrast: contrast, saturation: saturation)
+        guard Int(swscale_version() >> 16) == SwscaleBicubic.libswscaleMajorVersion,
+              let details = ColorspaceDetails(of: ctx) else { return nil }
+        let inverse = details.inverseTable
+        let tables = YUVToRGBTables(inverse: (inverse[0], inverse[1], inverse[2], inverse[3]), fullRange: details.sourceFull != 0,
+                                    brightness: details.brightness, contrast: details.contrast, saturation: details.saturation)
         return SwscaleBicubic(sourceWidth: Int(frame.width), sourceHeight: Int(frame.height), width: width, height: height,
                               tables: tables)
     }
@@ -106,17 +102,31 @@ final class Scaler {
     /// The scale filter's `in_color_matrix=auto`: YUV coefficients from the frame's colour
     /// space (BT.601 when unknown or unsupported), range from the frame when it says.
     private func applyColorspace(of frame: AVFrame, to ctx: OpaquePointer) {
+        guard var details = ColorspaceDetails(of: ctx) else { return }
+        var space = Int32(frame.colorspace.rawValue)
+        if space < 1 || space > 10 || space == 8 { space = Int32(AVCOL_SPC_BT470BG.rawValue) }
+        let coefficients = sws_getCoefficients(space)
+        if frame.color_range != AVCOL_RANGE_UNSPECIFIED { details.sourceFull = frame.color_range == AVCOL_RANGE_JPEG ? 1 : 0 }
+        sws_setColorspaceDetails(ctx, coefficients, details.sourceFull, coefficients, details.destinationFull,
+                                 details.brightness, details.contrast, details.saturation)
+    }
+}
+
+/// A scaler context's colour conversion, as sws_getColorspaceDetails reports it.
+private struct ColorspaceDetails {
+    let inverseTable: UnsafeMutablePointer<Int32>
+    var sourceFull: Int32
+    let destinationFull: Int32
+    let brightness: Int32, contrast: Int32, saturation: Int32
+
+    init?(of ctx: OpaquePointer) {
         var inverseTable: UnsafeMutablePointer<Int32>? = nil
         var table: UnsafeMutablePointer<Int32>? = nil
         var sourceFull: Int32 = 0, destinationFull: Int32 = 0
         var brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
         guard sws_getColorspaceDetails(ctx, &inverseTable, &sourceFull, &table, &destinationFull,
-                                       &brightness, &contrast, &saturation) >= 0 else { return }
-        var space = Int32(frame.colorspace.rawValue)
-        if space < 1 || space > 10 || space == 8 { space = Int32(AVCOL_SPC_BT470BG.rawValue) }
-        let coefficients = sws_getCoefficients(space)
-        if frame.color_range != AVCOL_RANGE_UNSPECIFIED { sourceFull = frame.color_range == AVCOL_RANGE_JPEG ? 1 : 0 }
-        sws_setColorspaceDetails(ctx, coefficients, sourceFull, coefficients, destinationFull,
-                                 brightness, contrast, saturation)
+                                       &brightness, &contrast, &saturation) >= 0, let inverseTable else { return nil }
+        (self.inverseTable, self.sourceFull, self.destinationFull) = (inverseTable, sourceFull, destinationFull)
+        (self.brightness, self.contrast, self.saturation) = (brightness, contrast, saturation)
     }
 }
