@@ -9,7 +9,7 @@ import CCPUHints
 /// libswscale's generic horizontal filter loop (a 160-tap filter over every source line) costs
 /// about a sixth of the whole decode. This reproduces libswscale's integer arithmetic on the
 /// x86 path (libswscale 6, FFmpeg 5.1: `initFilter`, `hScale8To15`, `yuv2rgb24_X_c` and the
-/// `yuv2rgb` tables) with AVX2 passes that load each coefficient once for four source lines.
+/// `yuv2rgb` tables) with AVX2 passes that load each coefficient once for eight source lines.
 /// Integer sums do not depend on the order of their terms, so the bytes are libswscale's; the
 /// tests compare them on real and synthetic frames. One frame at a time: the scaled lines
 /// live in buffers kept from frame to frame.
@@ -334,18 +334,18 @@ struct PaddedFilter {
             // lines per output: a frame just decoded on another core is rarely in this one's cache.
             let lineBytes = (starts.last ?? 0) + taps
             let cacheLinesPerLine = (lineBytes + 63) / 64
-            let prefetchesPerOutput = (4 * cacheLinesPerLine + outputs - 1) / outputs
+            let prefetchesPerOutput = (8 * cacheLinesPerLine + outputs - 1) / outputs
             let prefetchOffsets = (0..<(outputs * prefetchesPerOutput)).map { k in
-                let (aheadLine, cacheLine) = min(k, 4 * cacheLinesPerLine - 1).quotientAndRemainder(dividingBy: cacheLinesPerLine)
+                let (aheadLine, cacheLine) = min(k, 8 * cacheLinesPerLine - 1).quotientAndRemainder(dividingBy: cacheLinesPerLine)
                 return aheadLine * stride + cacheLine * 64
             }
-            // Four lines share each coefficient load; past the last line, the block repeats it
+            // Eight lines share each coefficient load; past the last line, the block repeats it
             // and those sums are not kept.
             var line = 0
             while line < columns.lines {
                 let row = { (i: Int) in source + min(line &+ i, columns.lines - 1) &* stride }
-                let rows = (row(0), row(1), row(2), row(3))
-                let ahead = line + 8 < columns.lines ? source + (line + 8) &* stride : nil
+                let rows = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+                let ahead = line + 16 < columns.lines ? source + (line + 16) &* stride : nil
                 for x in 0..<outputs {
                     if let ahead {
                         for k in 0..<prefetchesPerOutput {
@@ -354,7 +354,7 @@ struct PaddedFilter {
                     }
                     let start = starts[x]
                     let filter = coefficients + x &* taps
-                    var a0 = zero, a1 = zero, a2 = zero, a3 = zero
+                    var a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero
                     var tap = 0
                     while tap < pairedTaps {
                         let low = Self.load(filter + tap), high = Self.load(filter + tap + 16)
@@ -363,10 +363,8 @@ struct PaddedFilter {
                             return _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi8(pixels, zero), low),
                                                                          _mm256_madd_epi16(_mm256_unpackhi_epi8(pixels, zero), high)))
                         }
-                        a0 = add32(rows.0, to: a0)
-                        a1 = add32(rows.1, to: a1)
-                        a2 = add32(rows.2, to: a2)
-                        a3 = add32(rows.3, to: a3)
+                        a0 = add32(rows.0, to: a0); a1 = add32(rows.1, to: a1); a2 = add32(rows.2, to: a2); a3 = add32(rows.3, to: a3)
+                        a4 = add32(rows.4, to: a4); a5 = add32(rows.5, to: a5); a6 = add32(rows.6, to: a6); a7 = add32(rows.7, to: a7)
                         tap += 32
                     }
                     if tap < taps {
@@ -375,24 +373,21 @@ struct PaddedFilter {
                             let pixels = _mm_loadu_si128(UnsafeRawPointer(row + start + tap).assumingMemoryBound(to: __m128i.self))
                             return _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_cvtepu8_epi16(pixels), c))
                         }
-                        a0 = add16(rows.0, to: a0)
-                        a1 = add16(rows.1, to: a1)
-                        a2 = add16(rows.2, to: a2)
-                        a3 = add16(rows.3, to: a3)
+                        a0 = add16(rows.0, to: a0); a1 = add16(rows.1, to: a1); a2 = add16(rows.2, to: a2); a3 = add16(rows.3, to: a3)
+                        a4 = add16(rows.4, to: a4); a5 = add16(rows.5, to: a5); a6 = add16(rows.6, to: a6); a7 = add16(rows.7, to: a7)
                     }
-                    // Lane i: line i's sum. >> 7, at most 32767 (the sums never reach -2^22,
-                    // so the saturating pack changes nothing below).
-                    let sums = Self.sumLanes(a0, a1, a2, a3)
-                    let scaled = _mm_packs_epi32(_mm_min_epi32(_mm_srai_epi32(sums, 7), largest), _mm_setzero_si128())
+                    let low4 = _mm_min_epi32(_mm_srai_epi32(Self.sumLanes(a0, a1, a2, a3), 7), largest)
+                    let high4 = _mm_min_epi32(_mm_srai_epi32(Self.sumLanes(a4, a5, a6, a7), 7), largest)
+                    let scaled = _mm_packs_epi32(low4, high4)
                     let destination = columns.base + (x &* columns.stride &+ line)
-                    if line + 4 <= columns.lines {
-                        _mm_storel_epi64(UnsafeMutableRawPointer(destination).assumingMemoryBound(to: __m128i.self), scaled)
+                    if line + 8 <= columns.lines {
+                        _mm_storeu_si128(UnsafeMutableRawPointer(destination).assumingMemoryBound(to: __m128i.self), scaled)
                     } else {
                         let values = unsafeBitCast(scaled, to: SIMD8<Int16>.self)
                         for i in 0..<(columns.lines - line) { destination[i] = values[i] }
                     }
                 }
-                line += 4
+                line += 8
             }
         }
     }
@@ -405,7 +400,7 @@ struct PaddedFilter {
             let start = starts[row]
             var x = 0
             while x < columns.count {
-                // Four columns at a time, as across.
+                // Four columns at a time.
                 let column = { (i: Int) -> UnsafePointer<Int16> in
                     let index: Int = min(x &+ i, columns.count - 1) &* columns.stride &+ start
                     return UnsafePointer(columns.base + index)
