@@ -332,6 +332,7 @@ struct PaddedFilter {
             let zero = _mm256_setzero_si256(), largest = _mm_set1_epi32(32767)
             // The lines two blocks ahead are fetched while this block is computed, a few cache
             // lines per output: a frame just decoded on another core is rarely in this one's cache.
+            // (Near the end some of those lines lie past the plane; a prefetch never faults.)
             let lineBytes = (starts.last ?? 0) + taps
             let cacheLinesPerLine = (lineBytes + 63) / 64
             let prefetchesPerOutput = (8 * cacheLinesPerLine + outputs - 1) / outputs
