@@ -10,9 +10,10 @@ final class ScalerTests: XCTestCase {
     /// sizes Marquee asks for.
     func testPortedScalingIsByteIdenticalToLibswscale() throws {
         try XCTSkipUnless(SwscaleBicubic.isAvailable, "built without AVX2: every frame goes through libswscale")
-        // Source size → output size: the shot detector's 48x27 and the model inputs' 224 rows.
+        // Source size → output size: the shot detector's 48x27 and the model inputs' 224 rows;
+        // 96x54 keeps its 27 chroma rows (libswscale's unscaled filter, one tap).
         let sizes = [(1920, 1080, 48, 27), (1280, 720, 48, 27), (720, 576, 48, 27), (641, 359, 48, 27),
-                     (160, 90, 48, 27), (100, 60, 48, 27), (1920, 1080, 398, 224), (1280, 720, 398, 224)]
+                     (160, 90, 48, 27), (100, 60, 48, 27), (96, 54, 48, 27), (1920, 1080, 398, 224), (1280, 720, 398, 224)]
         for (width, height, outWidth, outHeight) in sizes {
             for (range, space) in [(AVCOL_RANGE_MPEG, AVCOL_SPC_BT709), (AVCOL_RANGE_JPEG, AVCOL_SPC_BT470BG),
                                    (AVCOL_RANGE_UNSPECIFIED, AVCOL_SPC_UNSPECIFIED)] {

@@ -27,31 +27,19 @@ final class Scaler {
     func convert(_ frame: UnsafeMutablePointer<AVFrame>, path: String) throws -> RGBImage {
         try prepare(for: frame.pointee, path: path)
         var image = RGBImage(width: width, height: height)
+        let planes = withUnsafeBytes(of: frame.pointee.data) { Array($0.bindMemory(to: UnsafePointer<UInt8>?.self)) }
+        let strides = withUnsafeBytes(of: frame.pointee.linesize) { Array($0.bindMemory(to: Int32.self)) }
         if let port {
-            let planes = withUnsafePointer(to: frame.pointee.data) {
-                $0.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 3) { ($0[0]!, $0[1]!, $0[2]!) }
-            }
-            let strides = withUnsafePointer(to: frame.pointee.linesize) {
-                $0.withMemoryRebound(to: Int32.self, capacity: 3) { (Int($0[0]), Int($0[1]), Int($0[2])) }
-            }
             image.pixels.withUnsafeMutableBufferPointer {
-                port.scale(y: planes.0, yStride: strides.0, u: planes.1, uStride: strides.1, v: planes.2, vStride: strides.2,
-                           into: $0.baseAddress!)
+                port.scale(y: planes[0]!, yStride: Int(strides[0]), u: planes[1]!, uStride: Int(strides[1]),
+                           v: planes[2]!, vStride: Int(strides[2]), into: $0.baseAddress!)
             }
             return image
         }
         let scaled = image.pixels.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buffer.baseAddress, nil, nil, nil]
             var dstStride: [Int32] = [Int32(width * 3), 0, 0, 0]
-            return withUnsafePointer(to: frame.pointee.data) { dataTuple in
-                withUnsafePointer(to: frame.pointee.linesize) { strideTuple in
-                    dataTuple.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
-                        strideTuple.withMemoryRebound(to: Int32.self, capacity: 8) { srcStride in
-                            sws_scale(context, src, srcStride, 0, frame.pointee.height, &dst, &dstStride)
-                        }
-                    }
-                }
-            }
+            return sws_scale(context, planes, strides, 0, frame.pointee.height, &dst, &dstStride)
         }
         if scaled < 0 { throw MediaError.ffmpeg(path, "sws_scale", scaled) }
         return image
