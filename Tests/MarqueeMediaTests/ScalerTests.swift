@@ -54,6 +54,61 @@ final class ScalerTests: XCTestCase {
         while let frame = try decoder.next() { frames += frame.images[0]!.pixels }
         XCTAssertEqual(frames.count, 132 * 48 * 27 * 3)
         XCTAssertTrue(frames == [UInt8](reference), "48x27 frames differ from ffmpeg's")
+        XCTAssertEqual(decoder.framesScaledFromBands, SwscaleBicubic.isAvailable ? 132 : 0,
+                       "frames scaled across on the decoding threads")
+    }
+
+    /// trap.mp4 is coded 640x368 and shown 640x360: the bands below the picture must not count.
+    func testEveryTrapFrameAt48x27FromBandsIsByteIdenticalToFFmpeg() throws {
+        try XCTSkipUnless(SwscaleBicubic.isAvailable, "built without AVX2: every frame goes through libswscale")
+        let (frames, reference, fromBands) = try everyFrameAt48x27(try TestMedia.fixture("trap.mp4"))
+        XCTAssertEqual(frames.count, 1192 * 48 * 27 * 3)
+        XCTAssertTrue(frames == reference, "48x27 frames differ from ffmpeg's")
+        XCTAssertEqual(fromBands, 1192, "frames scaled across on the decoding threads")
+    }
+
+    /// A damaged slice stops drawing bands where it broke off, and error concealment fills in
+    /// the rest: such frames must be scaled whole, as ffmpeg scales the concealed picture.
+    func testDamagedFramesAreScaledWholeAndMatchFFmpeg() throws {
+        try XCTSkipUnless(SwscaleBicubic.isAvailable, "built without AVX2: every frame goes through libswscale")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: try TestMedia.fixture("trap.mp4")))
+        var state: UInt32 = 7
+        for fraction in [0.3, 0.5, 0.7] {
+            let start = Int(Double(bytes.count) * fraction)
+            for i in start..<(start + 2000) {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                bytes[i] = UInt8(truncatingIfNeeded: state >> 24)
+            }
+        }
+        let damaged = FileManager.default.temporaryDirectory.appendingPathComponent("marquee-damaged-\(UUID().uuidString).mp4")
+        try bytes.write(to: damaged)
+        defer { try? FileManager.default.removeItem(at: damaged) }
+        let (frames, reference, fromBands) = try everyFrameAt48x27(damaged.path)
+        let count = frames.count / (48 * 27 * 3)
+        XCTAssertTrue(frames == reference, "48x27 frames of the damaged file differ from ffmpeg's")
+        XCTAssertGreaterThan(fromBands, count / 2)
+        XCTAssertLessThan(fromBands, count, "damaged frames should have been scaled whole")
+    }
+
+    /// Small frames are scaled whole after decoding: bands would cost more than they save.
+    func testSmallFramesAreNotScaledInBands() throws {
+        let decoder = try VideoDecoder(path: try TestMedia.sample("test.mp4"),
+                                       requests: [FrameRequest(size: FrameSize(width: 48, height: 27), selection: .everyFrame)])
+        for _ in 0..<100 { _ = try decoder.next() }
+        XCTAssertEqual(decoder.framesScaledFromBands, 0)
+    }
+
+    /// Every frame of `path` at 48x27 from VideoDecoder and from the ffmpeg CLI (one output
+    /// frame per decoded frame), and how many VideoDecoder converted from bands. ffmpeg decodes
+    /// with VideoDecoder's thread count: how a damaged stream is concealed depends on it.
+    private func everyFrameAt48x27(_ path: String) throws -> (frames: [UInt8], reference: [UInt8], fromBands: Int) {
+        let threads = String(ProcessInfo.processInfo.activeProcessorCount)
+        let reference = try runTool(["ffmpeg", "-v", "quiet", "-threads", threads, "-i", path, "-s", "48x27", "-pix_fmt", "rgb24",
+                                     "-fps_mode", "passthrough", "-f", "rawvideo", "-"])
+        let decoder = try VideoDecoder(path: path, requests: [FrameRequest(size: FrameSize(width: 48, height: 27), selection: .everyFrame)])
+        var frames: [UInt8] = []
+        while let frame = try decoder.next() { frames += frame.images[0]!.pixels }
+        return (frames, [UInt8](reference), decoder.framesScaledFromBands)
     }
 }
 

@@ -4,8 +4,10 @@ import CFFmpeg
 final class Decoder {
     let context: UnsafeMutablePointer<AVCodecContext>
     let path: String
+    /// Kept for the context, which calls it while decoding.
+    private let bands: BandScaler?
 
-    init(file: InputFile, streamIndex: Int, threads: Int = 0) throws {
+    init(file: InputFile, streamIndex: Int, threads: Int = 0, bands: BandScaler? = nil) throws {
         path = file.path
         let parameters = file.stream(streamIndex).pointee.codecpar!
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
@@ -16,6 +18,8 @@ final class Decoder {
             throw MediaError(path: file.path, reason: .other("out of memory allocating a decoder"))
         }
         context = ctx
+        self.bands = bands
+        bands?.install(on: ctx)
         try check(avcodec_parameters_to_context(ctx, parameters), "avcodec_parameters_to_context", file.path)
         ctx.pointee.pkt_timebase = file.stream(streamIndex).pointee.time_base
         ctx.pointee.thread_count = Int32(threads)

@@ -24,9 +24,14 @@ final class Scaler {
 
     deinit { sws_freeContext(context) }
 
-    func convert(_ frame: UnsafeMutablePointer<AVFrame>, path: String) throws -> RGBImage {
+    /// scaledAcross: the frame's lines already scaled across for this size (`BandScaler`), if they were.
+    func convert(_ frame: UnsafeMutablePointer<AVFrame>, path: String, scaledAcross: ScaledLines? = nil) throws -> RGBImage {
         try prepare(for: frame.pointee, path: path)
         var image = RGBImage(width: width, height: height)
+        if let port, let scaledAcross, port.filters.source == (Int(frame.pointee.width), Int(frame.pointee.height)) {
+            image.pixels.withUnsafeMutableBufferPointer { port.scaleDown(scaledAcross, into: $0.baseAddress!) }
+            return image
+        }
         let planes = withUnsafeBytes(of: frame.pointee.data) { Array($0.bindMemory(to: UnsafePointer<UInt8>?.self)) }
         let strides = withUnsafeBytes(of: frame.pointee.linesize) { Array($0.bindMemory(to: Int32.self)) }
         if let port {

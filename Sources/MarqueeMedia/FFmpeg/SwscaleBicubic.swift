@@ -14,17 +14,10 @@ import CCPUHints
 /// tests compare them on real and synthetic frames. One frame at a time: the scaled lines
 /// live in buffers kept from frame to frame.
 final class SwscaleBicubic {
-    let source: (width: Int, height: Int)
-    let destination: (width: Int, height: Int)
-    let lumaHorizontal: PaddedFilter
-    let chromaHorizontal: PaddedFilter
-    let lumaVertical: PaddedFilter
-    let chromaVertical: PaddedFilter
+    let filters: BicubicFilters
     let tables: YUVToRGBTables
-    /// Every source line scaled across, stored by column: [output column][source line].
-    private let lumaColumns: PaddedFilter.Columns
-    private let uColumns: PaddedFilter.Columns
-    private let vColumns: PaddedFilter.Columns
+    /// The lines of the frame being scaled, kept from frame to frame.
+    private let lines: ScaledLines
     /// One output row's vertical sums: Y for each pixel, then U and V for each pair.
     private let sums: UnsafeMutablePointer<Int32>
 
@@ -40,6 +33,71 @@ final class SwscaleBicubic {
         #endif
     }
 
+    /// nil where `BicubicFilters` does not cover the sizes.
+    init?(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int, tables: YUVToRGBTables) {
+        guard let filters = BicubicFilters(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height)
+        else { return nil }
+        self.filters = filters
+        self.tables = tables
+        lines = ScaledLines(filters)
+        sums = .allocate(capacity: 2 * width)
+    }
+
+    deinit {
+        lines.deallocate()
+        sums.deallocate()
+    }
+
+    /// y, u, v: the planes of a yuv420p frame and their line sizes; out: width·height·3 bytes.
+    func scale(y: UnsafePointer<UInt8>, yStride: Int, u: UnsafePointer<UInt8>, uStride: Int,
+               v: UnsafePointer<UInt8>, vStride: Int, into out: UnsafeMutablePointer<UInt8>) {
+        #if arch(x86_64) && MARQUEE_AVX2
+        filters.scaleAcross(lines: 0..<filters.source.height, y: y, yStride: yStride, u: u, uStride: uStride,
+                            v: v, vStride: vStride, into: lines)
+        scaleDown(lines, into: out)
+        #endif
+    }
+
+    /// The second half: a frame whose lines are all scaled across, filtered down and converted to RGB.
+    func scaleDown(_ lines: ScaledLines, into out: UnsafeMutablePointer<UInt8>) {
+        #if arch(x86_64) && MARQUEE_AVX2
+        let (width, height) = filters.destination
+        let chromaWidth = width / 2
+        // yuv2rgb24_X_c: each output row filters the scaled lines down, keeps bits 19 and up,
+        // and looks the values up in the RGB tables; two pixels share one U and one V.
+        let (ySums, uSums, vSums) = (sums, sums + width, sums + width + chromaWidth)
+        for row in 0..<height {
+            filters.lumaVertical.filterDown(lines.luma, row: row, into: ySums)
+            filters.chromaVertical.filterDown(lines.u, row: row, into: uSums)
+            filters.chromaVertical.filterDown(lines.v, row: row, into: vSums)
+            let rowOut = out + row * width * 3
+            for i in 0..<chromaWidth {
+                let u = Int(uSums[i] >> 19) + YUVToRGBTables.headroom
+                let v = Int(vSums[i] >> 19) + YUVToRGBTables.headroom
+                let (r, g, b) = (Int(tables.red[v]), Int(tables.greenU[u]) + Int(tables.greenV[v]), Int(tables.blue[u]))
+                for p in 0..<2 {
+                    let luminance = Int(ySums[2 * i + p] >> 19)
+                    let pixel = rowOut + (2 * i + p) * 3
+                    pixel[0] = tables.y[r + luminance]
+                    pixel[1] = tables.y[g + luminance]
+                    pixel[2] = tables.y[b + luminance]
+                }
+            }
+        }
+        #endif
+    }
+}
+
+/// libswscale's four filters for one source size and output size, where the passes here
+/// reproduce its arithmetic.
+struct BicubicFilters {
+    let source: (width: Int, height: Int)
+    let destination: (width: Int, height: Int)
+    let lumaHorizontal: PaddedFilter
+    let chromaHorizontal: PaddedFilter
+    let lumaVertical: PaddedFilter
+    let chromaVertical: PaddedFilter
+
     /// nil unless the frame shrinks to half its size or less in both directions: the passes
     /// here are faster than libswscale from a third down (1080p → 640x360: 3.8 against 4.4 ms)
     /// and about as fast at a half, slower for milder shrinks, and a same-size conversion is
@@ -47,7 +105,7 @@ final class SwscaleBicubic {
     /// reproduced here: odd output widths (full chroma interpolation), one- and two-tap
     /// vertical filters (its bilinear output functions, which round differently), filters too
     /// long for one pass (a cascade of two scalers), and in builds without AVX2.
-    init?(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int, tables: YUVToRGBTables) {
+    init?(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
         #if arch(x86_64) && MARQUEE_AVX2
         guard width % 2 == 0, width > 0, height > 0, 2 * width <= sourceWidth, 2 * height <= sourceHeight else { return nil }
         // RGB output keeps one chroma sample per two pixels across, one per row down.
@@ -68,57 +126,43 @@ final class SwscaleBicubic {
         self.chromaHorizontal = chromaHorizontal
         self.lumaVertical = lumaVertical
         self.chromaVertical = chromaVertical
-        self.tables = tables
-        lumaColumns = PaddedFilter.Columns(count: width, lines: sourceHeight)
-        uColumns = PaddedFilter.Columns(count: width / 2, lines: chromaHeight)
-        vColumns = PaddedFilter.Columns(count: width / 2, lines: chromaHeight)
-        sums = .allocate(capacity: 2 * width)
         #else
         return nil
         #endif
     }
 
-    deinit {
-        #if arch(x86_64) && MARQUEE_AVX2
-        lumaColumns.deallocate()
-        uColumns.deallocate()
-        vColumns.deallocate()
-        sums.deallocate()
-        #endif
+    #if arch(x86_64) && MARQUEE_AVX2
+    /// The first half for the luma lines `lines` and the chroma lines beside them: each line
+    /// scaled across. Lines may come in bands, in any order, as long as every line of a frame
+    /// comes before `SwscaleBicubic.scaleDown` reads them.
+    func scaleAcross(lines: Range<Int>, y: UnsafePointer<UInt8>, yStride: Int, u: UnsafePointer<UInt8>, uStride: Int,
+                     v: UnsafePointer<UInt8>, vStride: Int, into scaled: ScaledLines) {
+        lumaHorizontal.scaleLines(lines, of: y, stride: yStride, into: scaled.luma)
+        // 4:2:0: chroma line c sits beside luma lines 2c and 2c + 1.
+        let chroma = (lines.lowerBound / 2)..<min((lines.upperBound + 1) / 2, scaled.u.lines)
+        chromaHorizontal.scaleLines(chroma, of: u, stride: uStride, into: scaled.u)
+        chromaHorizontal.scaleLines(chroma, of: v, stride: vStride, into: scaled.v)
+    }
+    #endif
+}
+
+/// Every line of one frame's three planes scaled across: what the vertical pass reads.
+struct ScaledLines {
+    let luma: PaddedFilter.Columns
+    let u: PaddedFilter.Columns
+    let v: PaddedFilter.Columns
+
+    init(_ filters: BicubicFilters) {
+        let (width, sourceHeight) = (filters.destination.width, filters.source.height)
+        luma = PaddedFilter.Columns(count: width, lines: sourceHeight)
+        u = PaddedFilter.Columns(count: width / 2, lines: (sourceHeight + 1) / 2)
+        v = PaddedFilter.Columns(count: width / 2, lines: (sourceHeight + 1) / 2)
     }
 
-    /// y, u, v: the planes of a yuv420p frame and their line sizes; out: width·height·3 bytes.
-    func scale(y: UnsafePointer<UInt8>, yStride: Int, u: UnsafePointer<UInt8>, uStride: Int,
-               v: UnsafePointer<UInt8>, vStride: Int, into out: UnsafeMutablePointer<UInt8>) {
-        #if arch(x86_64) && MARQUEE_AVX2
-        let (width, height) = destination
-        let chromaWidth = width / 2
-        lumaHorizontal.scaleLines(of: y, stride: yStride, into: lumaColumns)
-        chromaHorizontal.scaleLines(of: u, stride: uStride, into: uColumns)
-        chromaHorizontal.scaleLines(of: v, stride: vStride, into: vColumns)
-
-        // yuv2rgb24_X_c: each output row filters the scaled lines down, keeps bits 19 and up,
-        // and looks the values up in the RGB tables; two pixels share one U and one V.
-        let (ySums, uSums, vSums) = (sums, sums + width, sums + width + chromaWidth)
-        for row in 0..<height {
-            lumaVertical.filterDown(lumaColumns, row: row, into: ySums)
-            chromaVertical.filterDown(uColumns, row: row, into: uSums)
-            chromaVertical.filterDown(vColumns, row: row, into: vSums)
-            let rowOut = out + row * width * 3
-            for i in 0..<chromaWidth {
-                let u = Int(uSums[i] >> 19) + YUVToRGBTables.headroom
-                let v = Int(vSums[i] >> 19) + YUVToRGBTables.headroom
-                let (r, g, b) = (Int(tables.red[v]), Int(tables.greenU[u]) + Int(tables.greenV[v]), Int(tables.blue[u]))
-                for p in 0..<2 {
-                    let luminance = Int(ySums[2 * i + p] >> 19)
-                    let pixel = rowOut + (2 * i + p) * 3
-                    pixel[0] = tables.y[r + luminance]
-                    pixel[1] = tables.y[g + luminance]
-                    pixel[2] = tables.y[b + luminance]
-                }
-            }
-        }
-        #endif
+    func deallocate() {
+        luma.deallocate()
+        u.deallocate()
+        v.deallocate()
     }
 }
 
@@ -325,8 +369,9 @@ struct PaddedFilter {
     }
 
     #if arch(x86_64) && MARQUEE_AVX2
-    /// hScale8To15 on every line: columns[x][line] = min(Σ coefficient · pixel >> 7, 32767).
-    func scaleLines(of source: UnsafePointer<UInt8>, stride: Int, into columns: Columns) {
+    /// hScale8To15 on the lines `lines`: columns[x][line] = min(Σ coefficient · pixel >> 7, 32767).
+    /// Reads no line outside `lines`.
+    func scaleLines(_ lines: Range<Int>, of source: UnsafePointer<UInt8>, stride: Int, into columns: Columns) {
         let pairedTaps = taps / 32 * 32
         coefficients.withUnsafeBufferPointer { coefficientBuffer in
             let coefficients = coefficientBuffer.baseAddress!
@@ -337,17 +382,19 @@ struct PaddedFilter {
             let lineBytes = (starts.last ?? 0) + taps
             let cacheLinesPerLine = (lineBytes + 63) / 64
             let prefetchesPerOutput = (8 * cacheLinesPerLine + outputs - 1) / outputs
-            let prefetchOffsets = (0..<(outputs * prefetchesPerOutput)).map { k in
+            // (A band of a frame being decoded is read right after it was written: no prefetching.)
+            let prefetchOffsets: [Int] = lines.count <= 16 ? [] : (0..<(outputs * prefetchesPerOutput)).map { k in
                 let (aheadLine, cacheLine) = min(k, 8 * cacheLinesPerLine - 1).quotientAndRemainder(dividingBy: cacheLinesPerLine)
                 return aheadLine * stride + cacheLine * 64
             }
             // Eight lines share each coefficient load; past the last line, the block repeats it
             // and those sums are not kept.
-            var line = 0
-            while line < columns.lines {
-                let row = { (i: Int) in source + min(line &+ i, columns.lines - 1) &* stride }
+            let end = lines.upperBound
+            var line = lines.lowerBound
+            while line < end {
+                let row = { (i: Int) in source + min(line &+ i, end - 1) &* stride }
                 let rows = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
-                let ahead = line + 16 < columns.lines ? source + (line + 16) &* stride : nil
+                let ahead = line + 16 < end ? source + (line + 16) &* stride : nil
                 for x in 0..<outputs {
                     if let ahead {
                         for k in 0..<prefetchesPerOutput {
@@ -382,11 +429,11 @@ struct PaddedFilter {
                     let high4 = _mm_min_epi32(_mm_srai_epi32(Self.sumLanes(a4, a5, a6, a7), 7), largest)
                     let scaled = _mm_packs_epi32(low4, high4)
                     let destination = columns.base + (x &* columns.stride &+ line)
-                    if line + 8 <= columns.lines {
+                    if line + 8 <= end {
                         _mm_storeu_si128(UnsafeMutableRawPointer(destination).assumingMemoryBound(to: __m128i.self), scaled)
                     } else {
                         let values = unsafeBitCast(scaled, to: SIMD8<Int16>.self)
-                        for i in 0..<(columns.lines - line) { destination[i] = values[i] }
+                        for i in 0..<(end - line) { destination[i] = values[i] }
                     }
                 }
                 line += 8

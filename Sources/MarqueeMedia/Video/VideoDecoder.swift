@@ -68,6 +68,11 @@ public final class VideoDecoder {
     /// Streaming decodes run the decoder on its own thread; seeking ones stay on the caller's.
     private var prefetcher: FramePrefetcher?
     private var seekedIndex = false
+    /// The request whose frames `bands` scales across on the decoding threads.
+    private let bandRequest: Int?
+    private let bands: BandScaler?
+    /// Frames converted from lines scaled across while they decoded (the tests check it).
+    private(set) var framesScaledFromBands = 0
     private var lastSeekTarget: Double?
 
     /// Decoding a title takes longer than the open timeout; reads still may not stall.
@@ -83,14 +88,13 @@ public final class VideoDecoder {
         let index = try file.streamIndex(of: .video, preferred: streamIndex)
         stream = info.streams[index]
         self.requests = requests
-        let decoder = try Decoder(file: file, streamIndex: index, threads: threads)
-        reader = FrameReader(file: file, decoder: decoder, streamIndex: index)
         let turns = Int((-(stream.rotation ?? 0)).rounded())
         clockwiseRotation = ((turns % 360) + 360) % 360
         let swapsAxes = clockwiseRotation == 90 || clockwiseRotation == 270
-        scalers = requests.map {
+        let scalers = requests.map {
             swapsAxes ? Scaler(width: $0.size.height, height: $0.size.width) : Scaler(width: $0.size.width, height: $0.size.height)
         }
+        self.scalers = scalers
         frameRate = stream.frameRate ?? 25
         nextEvery = requests.map { _ in 0 }
         pendingTimes = requests.map {
@@ -101,6 +105,14 @@ public final class VideoDecoder {
             if case .at = $0.selection { return true }
             return false
         }
+        // A request for every frame of a whole decode has its frames scaled across while they decode.
+        let bandRequest = seeks ? nil : requests.firstIndex { $0.selection == .everyFrame }
+        let parameters = file.stream(index).pointee.codecpar.pointee
+        let bandSize = bandRequest.map { (scalers[$0].width, scalers[$0].height) }
+        bands = bandSize.flatMap { BandScaler(stream: parameters, width: $0.0, height: $0.1) }
+        self.bandRequest = bandRequest
+        let decoder = try Decoder(file: file, streamIndex: index, threads: threads, bands: bands)
+        reader = FrameReader(file: file, decoder: decoder, streamIndex: index)
         if !seeks { prefetcher = FramePrefetcher(reader: reader, readTimeout: Self.readTimeout) }
         for request in requests {
             guard request.size.width > 0, request.size.height > 0, request.size.width <= 16384, request.size.height <= 16384 else {
@@ -133,8 +145,12 @@ public final class VideoDecoder {
             let index = seekedIndex ? Int((time * frameRate).rounded()) : decodedIndex
             var images: [RGBImage?] = Array(repeating: nil, count: requests.count)
             var anySelected = false
+            let band = bands?.take(frame.pointer)
+            defer { if let band { bands?.release(band.slot) } }
             for i in requests.indices where selects(request: i, time: time) {
-                var image = try scalers[i].convert(frame.pointer, path: file.path)
+                let scaledAcross = i == bandRequest && band?.usable == true ? band?.slot.lines : nil
+                if scaledAcross != nil { framesScaledFromBands += 1 }
+                var image = try scalers[i].convert(frame.pointer, path: file.path, scaledAcross: scaledAcross)
                 if clockwiseRotation != 0 { image = image.rotated(clockwiseDegrees: clockwiseRotation) }
                 images[i] = image
                 anySelected = true
