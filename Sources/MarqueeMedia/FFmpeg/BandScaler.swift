@@ -127,7 +127,7 @@ final class BandScaler: @unchecked Sendable {
 /// `opaque` `BandScaler.install` set.
 private let drawBand: @convention(c) (UnsafeMutablePointer<AVCodecContext>?, UnsafePointer<AVFrame>?,
                                       UnsafeMutablePointer<Int32>?, Int32, Int32, Int32) -> Void = { context, frame, _, y, type, height in
-    guard let opaque = context?.pointee.opaque, let frame else { return }
+    guard let opaque = context?.pointee.opaque, let frame, y >= 0, height > 0 else { return }
     Unmanaged<BandScaler>.fromOpaque(opaque).takeUnretainedValue()
         .scale(band: Int(y)..<Int(y) + Int(height), of: frame, pictureStructure: type)
 }
