@@ -57,13 +57,14 @@ final class BandScaler: @unchecked Sendable {
     func install(on context: UnsafeMutablePointer<AVCodecContext>) {
         context.pointee.opaque = Unmanaged.passUnretained(self).toOpaque()
         context.pointee.draw_horiz_band = drawBand
-        // The band's own picture, not the previous reference picture, for every frame type.
+        // The band's own picture for every frame type. (FFmpeg 5.1's H.264 decoder passes it
+        // anyway; older ones passed the previous reference picture unless asked for coded order.)
         context.pointee.slice_flags = SLICE_FLAG_CODED_ORDER
     }
 
     /// On a decoding thread: rows `band` of `frame` are final.
     fileprivate func scale(band: Range<Int>, of frame: UnsafePointer<AVFrame>, pictureStructure: Int32) {
-        guard !band.isEmpty, let y = frame.pointee.data.0, let u = frame.pointee.data.1, let v = frame.pointee.data.2 else { return }
+        guard let y = frame.pointee.data.0, let u = frame.pointee.data.1, let v = frame.pointee.data.2 else { return }
         let key = UnsafeRawPointer(y)
         let slot: Slot? = lock.withLock {
             let slot = band.lowerBound == 0 ? claim(key) : slots.first { $0.buffer == key && !$0.taken }

@@ -24,11 +24,11 @@ final class Scaler {
 
     deinit { sws_freeContext(context) }
 
-    /// scaledAcross: the frame's lines already scaled across for this size (`BandScaler`), if they were.
+    /// scaledAcross: every line of this frame already scaled across to this width (`BandScaler`), if they were.
     func convert(_ frame: UnsafeMutablePointer<AVFrame>, path: String, scaledAcross: ScaledLines? = nil) throws -> RGBImage {
         try prepare(for: frame.pointee, path: path)
         var image = RGBImage(width: width, height: height)
-        if let port, let scaledAcross, port.filters.source == (Int(frame.pointee.width), Int(frame.pointee.height)) {
+        if let port, let scaledAcross {
             image.pixels.withUnsafeMutableBufferPointer { port.scaleDown(scaledAcross, into: $0.baseAddress!) }
             return image
         }

@@ -382,8 +382,9 @@ struct PaddedFilter {
             let lineBytes = (starts.last ?? 0) + taps
             let cacheLinesPerLine = (lineBytes + 63) / 64
             let prefetchesPerOutput = (8 * cacheLinesPerLine + outputs - 1) / outputs
-            // (A band of a frame being decoded is read right after it was written: no prefetching.)
-            let prefetchOffsets: [Int] = lines.count <= 16 ? [] : (0..<(outputs * prefetchesPerOutput)).map { k in
+            // (Not for a band of a frame being decoded: it is read right after it was written.)
+            let wholePlane = lines == 0..<columns.lines
+            let prefetchOffsets: [Int] = !wholePlane ? [] : (0..<(outputs * prefetchesPerOutput)).map { k in
                 let (aheadLine, cacheLine) = min(k, 8 * cacheLinesPerLine - 1).quotientAndRemainder(dividingBy: cacheLinesPerLine)
                 return aheadLine * stride + cacheLine * 64
             }
@@ -394,7 +395,7 @@ struct PaddedFilter {
             while line < end {
                 let row = { (i: Int) in source + min(line &+ i, end - 1) &* stride }
                 let rows = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
-                let ahead = line + 16 < end ? source + (line + 16) &* stride : nil
+                let ahead = wholePlane && line + 16 < end ? source + (line + 16) &* stride : nil
                 for x in 0..<outputs {
                     if let ahead {
                         for k in 0..<prefetchesPerOutput {
