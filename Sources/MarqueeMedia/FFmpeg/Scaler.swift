@@ -80,11 +80,9 @@ final class Scaler {
         port = format == AV_PIX_FMT_YUV420P && allowsPort ? Self.port(of: ctx, frame: frame, width: width, height: height) : nil
     }
 
-    /// SwscaleBicubic for the context's sizes and colour details, where it covers them and the
-    /// libswscale in use is the version it reproduces.
+    /// SwscaleBicubic for the context's sizes and colour details, where it covers them.
     private static func port(of ctx: OpaquePointer, frame: AVFrame, width: Int, height: Int) -> SwscaleBicubic? {
-        guard Int(swscale_version() >> 16) == SwscaleBicubic.libswscaleMajorVersion,
-              let details = ColorspaceDetails(of: ctx) else { return nil }
+        guard let details = ColorspaceDetails(of: ctx) else { return nil }
         let inverse = details.inverseTable
         let tables = YUVToRGBTables(inverse: (inverse[0], inverse[1], inverse[2], inverse[3]), fullRange: details.sourceFull != 0,
                                     brightness: details.brightness, contrast: details.contrast, saturation: details.saturation)

@@ -1,3 +1,4 @@
+import CFFmpeg
 #if arch(x86_64) && MARQUEE_AVX2
 import _Builtin_intrinsics.intel
 import CCPUHints
@@ -104,10 +105,12 @@ struct BicubicFilters {
     /// another path in libswscale altogether. nil also where libswscale takes another path than the one
     /// reproduced here: odd output widths (full chroma interpolation), one- and two-tap
     /// vertical filters (its bilinear output functions, which round differently), filters too
-    /// long for one pass (a cascade of two scalers), and in builds without AVX2.
+    /// long for one pass (a cascade of two scalers), in builds without AVX2, and with a
+    /// libswscale of another major version than the one reproduced.
     init?(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
         #if arch(x86_64) && MARQUEE_AVX2
-        guard width % 2 == 0, width > 0, height > 0, 2 * width <= sourceWidth, 2 * height <= sourceHeight else { return nil }
+        guard Int(swscale_version() >> 16) == SwscaleBicubic.libswscaleMajorVersion,
+              width % 2 == 0, width > 0, height > 0, 2 * width <= sourceWidth, 2 * height <= sourceHeight else { return nil }
         // RGB output keeps one chroma sample per two pixels across, one per row down.
         let (chromaWidth, chromaHeight) = ((sourceWidth + 1) / 2, (sourceHeight + 1) / 2)
         guard let lumaH = SwscaleFilter.bicubic(from: sourceWidth, to: width, align: 4, one: 1 << 14),
