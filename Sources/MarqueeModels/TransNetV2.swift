@@ -71,10 +71,12 @@ public final class TransNetV2 {
         /// instead of 27·2 + 3·2f = 150 (f = 16), and no 2f-channel intermediate to write and
         /// read back.
         ///
-        /// Winograd on the wider inputs after the first cell: F(6x6, 3x3) on block 2's 6x12
-        /// map, which its tiles cover exactly (4x4 tiles would compute 8x12); F(4x4, 3x3) on the
-        /// 27x48 and 13x24 maps, where it measured faster (6x6 tiles leave rows over there too,
-        /// and their larger transformed kernels and products spill from L2).
+        /// Winograd on the wider inputs after the first cell: F(6x6, 3x3) where 6x6 tiles cover the
+        /// rows computed exactly, block 2's 6x12 map (4x4 tiles would compute 8x12) and the 12
+        /// rows of 13x24 that block 1's second cell computes (3-4 ms a window less than 4x4
+        /// tiles); F(4x4, 3x3) on the 27 and 26 rows of 27x48 and the 13 of 13x24, where it
+        /// measured faster (6x6 tiles leave rows over there too, and their larger transformed
+        /// kernels and products spill from L2).
         enum Spatial {
             /// The temporal branches read 3x3 patches of the input, channels innermost.
             case foldedIntoTemporal
@@ -206,10 +208,12 @@ public final class TransNetV2 {
                     temporal.append(TemporalBranch(weights: weights, dilation: d, inChannel: folded ? 0 : b * 2 * f,
                                                    outChannel: b * f))
                 }
+                // The second cell computes only the rows that the 2x2 pooling keeps (see runBlock).
+                let rows = j == 0 ? height : height / 2 * 2
                 let spatial: Cell.Spatial = folded
                     ? .foldedIntoTemporal
                     : .winograd(Winograd3x3Weights(oihw: stacked, bias: nil, outChannels: 8 * f, inChannels: cellIn,
-                                                   tileSize: height % 6 == 0 ? 6 : 4))
+                                                   tileSize: rows % 6 == 0 ? 6 : 4))
                 cells.append(Cell(filters: f, spatial: spatial, temporal: temporal, index: 2 * i + j, inputReach: reach))
                 reach += cells.last!.reach
             }

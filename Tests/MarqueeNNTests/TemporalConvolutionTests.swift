@@ -6,7 +6,8 @@ import XCTest
 /// keep the sentinel.
 func checkTemporalBranches(clips: Int = 1, frames: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
                            branches spec: [(cin: Int, cout: Int, taps: Int, dilation: Int, inChannel: Int, outChannel: Int)],
-                           activation: Activation = .relu, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+                           activation: Activation = .relu, byWinograd: Bool = false, tolerance: Float = 2e-5, seed: UInt64,
+                           file: StaticString = #filePath, line: UInt = #line) {
     var rng = TestRandom(seed: seed)
     let x = randomTensor([clips, frames, height, width, inChannels], &rng)
     var branches: [TemporalBranch] = []
@@ -18,6 +19,8 @@ func checkTemporalBranches(clips: Int = 1, frames: Int, height: Int, width: Int,
         branches.append(TemporalBranch(weights: Conv3DWeights(oidhw: weight, bias: bias, outChannels: b.cout, inChannels: b.cin,
                                                               kernel: kernel),
                                        dilation: b.dilation, inChannel: b.inChannel, outChannel: b.outChannel))
+        XCTAssertEqual(branches.last!.transformedTaps.isEmpty, !byWinograd,
+                       "a \(b.cin) -> \(b.cout) branch of \(b.taps) taps runs \(byWinograd ? "directly" : "by F(4, 3)")", file: file, line: line)
         let reference = referenceConv3d(x, inChannel: b.inChannel, weight: weight, bias: bias, inChannels: b.cin,
                                         outChannels: b.cout, kernel: kernel, stride: 1, dilation: Size3(b.dilation, 1, 1),
                                         padding: Size3((b.taps - 1) / 2 * b.dilation, 0, 0), activation: activation)
@@ -31,7 +34,7 @@ func checkTemporalBranches(clips: Int = 1, frames: Int, height: Int, width: Int,
     for e in expected {
         var slice: [Float] = []
         for v in 0..<voxels { for c in 0..<e.cout { slice.append(all[v * outChannels + e.outChannel + c]) } }
-        assertClose(slice, e.values, tolerance: 2e-5, "branch writing \(e.outChannel)..<\(e.outChannel + e.cout)", file: file, line: line)
+        assertClose(slice, e.values, tolerance: tolerance, "branch writing \(e.outChannel)..<\(e.outChannel + e.cout)", file: file, line: line)
         for c in 0..<e.cout { written[e.outChannel + c] = true }
     }
     for v in 0..<voxels {
@@ -59,6 +62,36 @@ final class TemporalConvolutionTests: XCTestCase {
         // f = 16: branch b reads channels 32b..<32b+32 and writes 16b..<16b+16, dilation 2^b.
         let branches = (0..<4).map { b in (cin: 32, cout: 16, taps: 3, dilation: 1 << b, inChannel: 32 * b, outChannel: 16 * b) }
         checkTemporalBranches(frames: 20, height: 3, width: 4, inChannels: 128, outChannels: 64, branches: branches, seed: 2001)
+    }
+
+    func testWideBranchesByWinogradInTimeAsInTransNetV2Block2() {
+        // f = 64: branch b reads channels 128b..<128b+128, dilation 2^b. 23 frames: sequences
+        // of every length from 2 (dilation 8) to 23, none a multiple of the 4-frame tile; 8
+        // pixels: a full 6-pixel block and a short one.
+        let branches = (0..<4).map { b in (cin: 128, cout: 64, taps: 3, dilation: 1 << b, inChannel: 128 * b, outChannel: 64 * b) }
+        checkTemporalBranches(frames: 23, height: 2, width: 4, inChannels: 512, outChannels: 256, branches: branches,
+                              byWinograd: true, tolerance: 5e-5, seed: 2002)
+    }
+
+    func testWinogradInTimeWithChannelTailsAndOnlyPadding() {
+        // 130 in-channels end in a partial vector, 65 out-channels in a one-column panel; 1 to 5
+        // frames at dilations 1 and 8 leave tiles mostly, or only, over padding.
+        var seed: UInt64 = 2600
+        for frames in [1, 2, 5] {
+            for dilation in [1, 8] {
+                seed += 1
+                checkTemporalBranches(frames: frames, height: 1, width: 7, inChannels: 131, outChannels: 67,
+                                      branches: [(cin: 130, cout: 65, taps: 3, dilation: dilation, inChannel: 1, outChannel: 2)],
+                                      activation: seed % 2 == 0 ? .relu : .none, byWinograd: true, tolerance: 5e-5, seed: seed)
+            }
+        }
+    }
+
+    func testNarrowBranchesAndOtherTapCountsRunDirectly() {
+        checkTemporalBranches(frames: 6, height: 1, width: 3, inChannels: 200, outChannels: 64,
+                              branches: [(cin: 64, cout: 32, taps: 3, dilation: 1, inChannel: 0, outChannel: 0),
+                                         (cin: 128, cout: 32, taps: 5, dilation: 1, inChannel: 64, outChannel: 32)],
+                              seed: 2701)
     }
 
     func testFramesFewerThanTheDilationReadOnlyPadding() {
@@ -92,48 +125,57 @@ final class TemporalConvolutionTests: XCTestCase {
 
     func testOnlyTheRequestedFramesAreWrittenAndTheirTapsReachTheOthers() {
         // Frames 3..<7 of two 9-frame clips: taps at dilation 2 read frames 1...8 of each clip.
-        var rng = TestRandom(seed: 2501)
-        let x = randomTensor([2, 9, 2, 3, 4], &rng)
-        let (branch, expected) = dilatedBranch(over: x, outChannels: 5, rng: &rng)
-        let out = GuardedTensor(shape: [2, 9, 2, 3, 5])
-        temporalConvolution(out: out.tensor, in: x, branches: [branch], frames: 3..<7, pool: ThreadPool(threadCount: 2))
-        let all = out.tensor.toArray()
-        let frameFloats = 2 * 3 * 5
-        for clip in 0..<2 {
-            for t in 0..<9 {
-                let at = (clip * 9 + t) * frameFloats
-                let written = Array(all[at..<(at + frameFloats)])
-                if (3..<7).contains(t) {
-                    assertClose(written, Array(expected[at..<(at + frameFloats)]), tolerance: 2e-5, "clip \(clip) frame \(t)")
-                } else {
-                    XCTAssertTrue(written.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern },
-                                  "clip \(clip) frame \(t) was written")
+        // A narrow branch (direct) and a wide one (F(4, 3), whose tiles also cover unwritten frames).
+        for (inChannels, outChannels) in [(4, 5), (128, 64)] {
+            var rng = TestRandom(seed: 2501)
+            let x = randomTensor([2, 9, 2, 3, inChannels], &rng)
+            let (branch, expected) = dilatedBranch(over: x, outChannels: outChannels, rng: &rng)
+            let out = GuardedTensor(shape: [2, 9, 2, 3, outChannels])
+            temporalConvolution(out: out.tensor, in: x, branches: [branch], frames: 3..<7, pool: ThreadPool(threadCount: 2))
+            let all = out.tensor.toArray()
+            let frameFloats = 2 * 3 * outChannels
+            for clip in 0..<2 {
+                for t in 0..<9 {
+                    let at = (clip * 9 + t) * frameFloats
+                    let written = Array(all[at..<(at + frameFloats)])
+                    if (3..<7).contains(t) {
+                        assertClose(written, Array(expected[at..<(at + frameFloats)]), tolerance: 5e-5,
+                                    "\(inChannels) channels: clip \(clip) frame \(t)")
+                    } else {
+                        XCTAssertTrue(written.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern },
+                                      "\(inChannels) channels: clip \(clip) frame \(t) was written")
+                    }
                 }
             }
+            out.assertGuardsIntact("\(inChannels) channels: frames 3..<7")
         }
-        out.assertGuardsIntact("frames 3..<7")
     }
 
     func testABandOfRowsIsWrittenIntoItsRowsOfTheOutput() {
-        // Input: rows 3..<5 of a 6-row output, 5 frames; rows 0..<3 and 5 stay untouched.
-        var rng = TestRandom(seed: 2401)
-        let band = randomTensor([1, 5, 2, 3, 4], &rng)
-        let (branch, expected) = dilatedBranch(over: band, outChannels: 2, rng: &rng)
-        let out = GuardedTensor(shape: [1, 5, 6, 3, 2])
-        temporalConvolution(out: out.tensor, outRow: 3, in: band, branches: [branch], pool: ThreadPool(threadCount: 2))
-        let all = out.tensor.toArray()
-        var inBand: [Float] = []
-        for t in 0..<5 {
-            for y in 0..<6 {
-                let row = Array(all[((t * 6 + y) * 3 * 2)..<((t * 6 + y + 1) * 3 * 2)])
-                if (3..<5).contains(y) {
-                    inBand += row
-                } else {
-                    XCTAssertTrue(row.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern }, "frame \(t) row \(y) was written")
+        // Input: rows 3..<5 of a 6-row output, 5 frames; rows 0..<3 and 5 stay untouched. A
+        // narrow branch (direct) and a wide one (F(4, 3)).
+        for (inChannels, outChannels) in [(4, 2), (128, 64)] {
+            var rng = TestRandom(seed: 2401)
+            let band = randomTensor([1, 5, 2, 3, inChannels], &rng)
+            let (branch, expected) = dilatedBranch(over: band, outChannels: outChannels, rng: &rng)
+            let out = GuardedTensor(shape: [1, 5, 6, 3, outChannels])
+            temporalConvolution(out: out.tensor, outRow: 3, in: band, branches: [branch], pool: ThreadPool(threadCount: 2))
+            let all = out.tensor.toArray()
+            let rowFloats = 3 * outChannels
+            var inBand: [Float] = []
+            for t in 0..<5 {
+                for y in 0..<6 {
+                    let row = Array(all[((t * 6 + y) * rowFloats)..<((t * 6 + y + 1) * rowFloats)])
+                    if (3..<5).contains(y) {
+                        inBand += row
+                    } else {
+                        XCTAssertTrue(row.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern },
+                                      "\(inChannels) channels: frame \(t) row \(y) was written")
+                    }
                 }
             }
+            assertClose(inBand, expected, tolerance: 5e-5, "\(inChannels) channels: band rows 3..<5")
+            out.assertGuardsIntact("\(inChannels) channels: band rows 3..<5")
         }
-        assertClose(inBand, expected, tolerance: 2e-5, "band rows 3..<5")
-        out.assertGuardsIntact("band rows 3..<5")
     }
 }
