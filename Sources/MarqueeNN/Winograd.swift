@@ -190,7 +190,8 @@ private func winogradTiles<Size: WinogradTileSize>(
     }
 }
 
-/// Bᵀ x for one 6-vector x (a column or a row of a 6x6 tile), F(4x4, 3x3).
+/// Bᵀ x for one 6-vector x (a column or a row of a 6x6 tile), F(4x4, 3x3); on its own, F(4, 3)
+/// (the temporal convolutions of TemporalConvolution.swift).
 @inline(__always)
 func winogradInputTransform(_ x0: SIMD16<Float>, _ x1: SIMD16<Float>, _ x2: SIMD16<Float>,
                             _ x3: SIMD16<Float>, _ x4: SIMD16<Float>, _ x5: SIMD16<Float>,
@@ -225,7 +226,7 @@ func winogradInputTransform8(_ x0: SIMD16<Float>, _ x1: SIMD16<Float>, _ x2: SIM
     store(7, fma16(k(5.25), x3 - x5, x7 - x1))
 }
 
-/// Aᵀ m for one 6-vector m: the four outputs, F(4x4, 3x3).
+/// Aᵀ m for one 6-vector m: the four outputs, F(4x4, 3x3); on its own, F(4, 3).
 @inline(__always)
 func winogradOutputTransform(_ m0: SIMD16<Float>, _ m1: SIMD16<Float>, _ m2: SIMD16<Float>,
                              _ m3: SIMD16<Float>, _ m4: SIMD16<Float>, _ m5: SIMD16<Float>,
