@@ -46,6 +46,10 @@ func checkTemporalBranches(clips: Int = 1, frames: Int, height: Int, width: Int,
     out.assertGuardsIntact("temporal branches", file: file, line: line)
 }
 
+/// F(4, 3) in time rounds differently from the direct sums: over 3 x 128 random terms, up to
+/// 3e-5 relative where the direct pass stays within 2e-5.
+private let winogradTolerance: Float = 5e-5
+
 /// A 3-tap branch at dilation 2 with random weights and bias, reading every channel of `x`, and
 /// the direct reference's output for it.
 private func dilatedBranch(over x: Tensor, outChannels: Int, rng: inout TestRandom) -> (TemporalBranch, [Float]) {
@@ -70,7 +74,7 @@ final class TemporalConvolutionTests: XCTestCase {
         // pixels: a full 6-pixel block and a short one.
         let branches = (0..<4).map { b in (cin: 128, cout: 64, taps: 3, dilation: 1 << b, inChannel: 128 * b, outChannel: 64 * b) }
         checkTemporalBranches(frames: 23, height: 2, width: 4, inChannels: 512, outChannels: 256, branches: branches,
-                              byWinograd: true, tolerance: 5e-5, seed: 2002)
+                              byWinograd: true, tolerance: winogradTolerance, seed: 2002)
     }
 
     func testWinogradInTimeWithChannelTailsAndOnlyPadding() {
@@ -82,7 +86,8 @@ final class TemporalConvolutionTests: XCTestCase {
                 seed += 1
                 checkTemporalBranches(frames: frames, height: 1, width: 7, inChannels: 131, outChannels: 67,
                                       branches: [(cin: 130, cout: 65, taps: 3, dilation: dilation, inChannel: 1, outChannel: 2)],
-                                      activation: seed % 2 == 0 ? .relu : .none, byWinograd: true, tolerance: 5e-5, seed: seed)
+                                      activation: seed % 2 == 0 ? .relu : .none, byWinograd: true,
+                                      tolerance: winogradTolerance, seed: seed)
             }
         }
     }
@@ -126,7 +131,7 @@ final class TemporalConvolutionTests: XCTestCase {
     func testOnlyTheRequestedFramesAreWrittenAndTheirTapsReachTheOthers() {
         // Frames 3..<7 of two 9-frame clips: taps at dilation 2 read frames 1...8 of each clip.
         // A narrow branch (direct) and a wide one (F(4, 3), whose tiles also cover unwritten frames).
-        for (inChannels, outChannels) in [(4, 5), (128, 64)] {
+        for (inChannels, outChannels, tolerance) in [(4, 5, Float(2e-5)), (128, 64, winogradTolerance)] {
             var rng = TestRandom(seed: 2501)
             let x = randomTensor([2, 9, 2, 3, inChannels], &rng)
             let (branch, expected) = dilatedBranch(over: x, outChannels: outChannels, rng: &rng)
@@ -139,7 +144,7 @@ final class TemporalConvolutionTests: XCTestCase {
                     let at = (clip * 9 + t) * frameFloats
                     let written = Array(all[at..<(at + frameFloats)])
                     if (3..<7).contains(t) {
-                        assertClose(written, Array(expected[at..<(at + frameFloats)]), tolerance: 5e-5,
+                        assertClose(written, Array(expected[at..<(at + frameFloats)]), tolerance: tolerance,
                                     "\(inChannels) channels: clip \(clip) frame \(t)")
                     } else {
                         XCTAssertTrue(written.allSatisfy { $0.bitPattern == GuardedTensor.sentinel.bitPattern },
@@ -154,7 +159,7 @@ final class TemporalConvolutionTests: XCTestCase {
     func testABandOfRowsIsWrittenIntoItsRowsOfTheOutput() {
         // Input: rows 3..<5 of a 6-row output, 5 frames; rows 0..<3 and 5 stay untouched. A
         // narrow branch (direct) and a wide one (F(4, 3)).
-        for (inChannels, outChannels) in [(4, 2), (128, 64)] {
+        for (inChannels, outChannels, tolerance) in [(4, 2, Float(2e-5)), (128, 64, winogradTolerance)] {
             var rng = TestRandom(seed: 2401)
             let band = randomTensor([1, 5, 2, 3, inChannels], &rng)
             let (branch, expected) = dilatedBranch(over: band, outChannels: outChannels, rng: &rng)
@@ -174,7 +179,7 @@ final class TemporalConvolutionTests: XCTestCase {
                     }
                 }
             }
-            assertClose(inBand, expected, tolerance: 5e-5, "\(inChannels) channels: band rows 3..<5")
+            assertClose(inBand, expected, tolerance: tolerance, "\(inChannels) channels: band rows 3..<5")
             out.assertGuardsIntact("\(inChannels) channels: band rows 3..<5")
         }
     }
