@@ -370,7 +370,9 @@ public final class TransNetV2 {
     /// is copied from that window, and so is the spatial output at its shared frames (about a
     /// third of block 0's second cell, a sixth of block 1's first); spatial frames that only
     /// copied outputs would read are not computed. Both are kept for the next window. The
-    /// copies hold the same values, bit for bit, as computing them again.
+    /// copies hold the same values, bit for bit, as computing them again. (Block 2's temporal
+    /// branches run by F(4, 3) in time, whose results depend on the tile a frame falls in; its
+    /// cells reach too far to share frames, so no copy comes from them.)
     ///
     /// With `rows`, only the output's first `rows` rows are computed; the others are zero.
     private func runCell(_ cell: Cell, on input: Tensor, rows used: Int? = nil, continues: Bool) -> Tensor {

@@ -25,8 +25,8 @@
 //
 // On TransNetV2's block 2 (128 -> 64 channels a branch) this took a window from 57 to 51 ms.
 // On its narrower branches (32 -> 16 and 64 -> 32) it measured no faster than the direct
-// pass: six GEMMs of depth 32 or 64 per tile cost their setup and stores six times where the
-// direct pass runs one of depth 96 or 192, and the transforms cost the rest of the saving.
+// pass, which there waits on reading its input back from L3 about as much as it computes;
+// the six GEMMs per tile are also short (depth 32 or 64) and each pays its setup and stores.
 
 import CCPUHints
 
