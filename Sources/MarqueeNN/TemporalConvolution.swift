@@ -135,14 +135,7 @@ private func temporalDirect(out destination: UnsafeMutablePointer<Float>, in inp
     let taps = branches.map(\.weights.kernel.t).max() ?? 0
     let reach = branches.map(\.reach).max() ?? 0
     let work = branches.reduce(0) { $0 + 2 * clips * written.count * pixels * $1.weights.matrix.rows * $1.weights.outChannels }
-    // Raw pointers, so that the loop below retains nothing.
-    let plans = branches.map { branch in
-        let matrix = branch.weights.matrix
-        return BranchPlan(taps: branch.weights.kernel.t, dilation: branch.dilation, depth: branch.weights.inChannels,
-                          columns: matrix.columns, panelCount: matrix.panelCount, panels: UnsafePointer(matrix.panels),
-                          bias: UnsafePointer(matrix.bias), zeros: UnsafePointer(branch.weights.zeros.pointer),
-                          inChannel: branch.inChannel, outChannel: branch.outChannel)
-    }
+    let plans = branches.map(BranchPlan.init)
     let source = UnsafePointer(input)
     plans.withUnsafeBufferPointer { plans in
     pool.parallelFor(count: clips * written.count * blocksPerFrame, work: work) { range in
@@ -194,13 +187,10 @@ private func temporalWinograd(out destination: UnsafeMutablePointer<Float>, in i
     let (clips, frames, pixels, written) = (geometry.clips, geometry.frames, geometry.pixels, geometry.written)
     let blocksPerFrame = geometry.blocksPerFrame
     let maxDepth = branches.map(\.weights.inChannels).max()!, maxColumns = branches.map(\.weights.outChannels).max()!
-    let plans = branches.map { branch in
-        WinogradBranchPlan(dilation: branch.dilation, depth: branch.weights.inChannels, columns: branch.weights.outChannels,
-                           panelCount: branch.weights.matrix.panelCount,
-                           bias: UnsafePointer(branch.weights.matrix.bias), zeros: UnsafePointer(branch.weights.zeros.pointer),
-                           noBias: UnsafePointer(branch.transformedTaps[0].bias),
-                           inChannel: branch.inChannel, outChannel: branch.outChannel)
-    }
+    let plans = branches.map(BranchPlan.init)
+    // The GEMMs' bias: the branch's is added after Aᵀ.
+    let noBias = TensorStorage(capacity: (maxColumns + gemmTileColumns - 1) / gemmTileColumns * gemmTileColumns)
+    let zeroBias = UnsafePointer(noBias.pointer)
     // Every tile with a frame to write, by branch and first output frame: the d tiles that
     // start at frames start ..< start + d cover the 4d frames from `start`.
     var tiles: [(branch: Int, first: Int)] = []
@@ -263,7 +253,7 @@ private func temporalWinograd(out destination: UnsafeMutablePointer<Float>, in i
                 for panel in 0..<plan.panelCount {
                     let n0 = panel * gemmTileColumns
                     gemmMicroKernel6x16(depth: depth, taps: 1, a: UnsafePointer(ind),
-                                        b: taps[xi] + panel * depth * gemmTileColumns, bias: plan.noBias + n0,
+                                        b: taps[xi] + panel * depth * gemmTileColumns, bias: zeroBias + n0,
                                         epilogue: identity, c: m + xi * gemmTileRows * columns + n0, ldc: columns,
                                         rows: rows, columns: min(gemmTileColumns, columns - n0))
                 }
@@ -291,16 +281,20 @@ private func temporalWinograd(out destination: UnsafeMutablePointer<Float>, in i
     }
     }
     }
+    withExtendedLifetime(noBias) {}
 }
 
-private struct WinogradBranchPlan {
-    var dilation, depth, columns, panelCount: Int
-    var bias, zeros, noBias: UnsafePointer<Float>
-    var inChannel, outChannel: Int
-}
-
+/// A branch through raw pointers, so that the loops retain nothing.
 private struct BranchPlan {
     var taps, dilation, depth, columns, panelCount: Int
     var panels, bias, zeros: UnsafePointer<Float>
     var inChannel, outChannel: Int
+
+    init(_ branch: TemporalBranch) {
+        let matrix = branch.weights.matrix
+        (taps, dilation, depth) = (branch.weights.kernel.t, branch.dilation, branch.weights.inChannels)
+        (columns, panelCount) = (matrix.columns, matrix.panelCount)
+        (panels, bias, zeros) = (UnsafePointer(matrix.panels), UnsafePointer(matrix.bias), UnsafePointer(branch.weights.zeros.pointer))
+        (inChannel, outChannel) = (branch.inChannel, branch.outChannel)
+    }
 }
