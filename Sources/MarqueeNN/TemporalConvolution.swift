@@ -4,7 +4,7 @@
 // A (2+1)D cell (TransNetV2) runs its branches' spatial convolutions as one, with their
 // out-channels stacked, and then one temporal convolution per branch, each reading its slice
 // of those channels at frames t - d, t, t + d (its own dilation d) and writing its slice of
-// the cell's output. Run branch by branch through `conv3d`, each pass read a quarter of
+// the cell's output. Run branch by branch as general 3D convolutions, each pass read a quarter of
 // every pixel's channels, with a stride of the whole pixel between rows, from a tensor far
 // larger than the caches (27x48 pixels x 128 channels x 100 frames is 66 MB): the passes
 // waited on memory. Here one pass takes 6 pixels of one frame and runs every branch on them,
@@ -24,9 +24,11 @@
 // frame falls in.
 //
 // On TransNetV2's block 2 (128 -> 64 channels a branch) this took a window from 57 to 51 ms.
-// On its narrower branches (32 -> 16 and 64 -> 32) it measured no faster than the direct
-// pass, which there waits on reading its input back from L3 about as much as it computes;
-// the six GEMMs per tile are also short (depth 32 or 64) and each pays its setup and stores.
+// On its narrower branches (32 -> 16 and 64 -> 32) it measured no faster: the six GEMMs per
+// tile are short (depth 32 or 64) and each pays its setup and stores, while the direct pass
+// runs at about three quarters of the FMA peak there. That figure does not move with the size
+// of the band it reads (block 0's four branches over 100 frames take the same time from a
+// 9.8 MB band, in L3, as from a 0.2 MB one, in L2): the direct pass is not waiting on memory.
 
 import CCPUHints
 
@@ -75,7 +77,7 @@ public struct TemporalBranch: @unchecked Sendable {
 
 /// out[n, t, outRow + y, x, branch's channels] = activation(Σ_k W[k] · in[n, t + (k - c) d, y, x,
 /// branch's channels] + bias) for every branch, with c = (kt - 1) / 2 and zeros outside 0..<T:
-/// per branch, `conv3d(..., dilation: Size3(d, 1, 1), padding: Size3(c * d, 0, 0))`. The input
+/// per branch, PyTorch's `Conv3d(..., dilation=(d, 1, 1), padding=(c * d, 0, 0))`. The input
 /// may be a band of the output's rows (as a spatial convolution computed band by band gives).
 /// With `frames`, only those frames of each clip are written (their taps still reach the others).
 public func temporalConvolution(out: Tensor, outRow: Int = 0, in input: Tensor, branches: [TemporalBranch],

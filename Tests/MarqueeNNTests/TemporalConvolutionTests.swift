@@ -1,6 +1,35 @@
 import XCTest
 @testable import MarqueeNN
 
+/// Direct 3D convolution on [N, T, H, W, C] input with PyTorch OIDHW weights, reading
+/// channels inChannel..<inChannel+cin; returns the [N, OT, OH, OW, cout] result.
+func referenceConv3d(_ x: Tensor, inChannel: Int = 0, weight: [Float], bias: [Float]?, inChannels cin: Int,
+                     outChannels cout: Int, kernel: Size3, stride: Size3, dilation: Size3, padding: Size3,
+                     activation: Activation = .none) -> (shape: [Int], values: [Float]) {
+    let (n, t, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+    func size(_ len: Int, _ k: Int, _ s: Int, _ d: Int, _ p: Int) -> Int { max(0, (len + 2 * p - ((k - 1) * d + 1)) / s + 1) }
+    let ot = size(t, kernel.t, stride.t, dilation.t, padding.t)
+    let oh = size(h, kernel.h, stride.h, dilation.h, padding.h)
+    let ow = size(w, kernel.w, stride.w, dilation.w, padding.w)
+    let input = x.toArray()
+    var out = [Float](repeating: 0, count: n * ot * oh * ow * cout)
+    for b in 0..<n { for z in 0..<ot { for y in 0..<oh { for xx in 0..<ow { for o in 0..<cout {
+        var s = Double(bias?[o] ?? 0)
+        for kt in 0..<kernel.t { for ky in 0..<kernel.h { for kx in 0..<kernel.w {
+            let it = z * stride.t - padding.t + kt * dilation.t
+            let iy = y * stride.h - padding.h + ky * dilation.h
+            let ix = xx * stride.w - padding.w + kx * dilation.w
+            if it < 0 || it >= t || iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+            for i in 0..<cin {
+                let v = input[(((b * t + it) * h + iy) * w + ix) * c + inChannel + i]
+                s += Double(v) * Double(weight[(((o * cin + i) * kernel.t + kt) * kernel.h + ky) * kernel.w + kx])
+            }
+        } } }
+        out[(((b * ot + z) * oh + y) * ow + xx) * cout + o] = applyActivation(Float(s), activation)
+    } } } } }
+    return ([n, ot, oh, ow, cout], out)
+}
+
 /// Several temporal branches against the direct reference, branch by branch: each reads its
 /// channel slice of one input and writes its slice of one output; channels no branch writes
 /// keep the sentinel.
@@ -182,5 +211,25 @@ final class TemporalConvolutionTests: XCTestCase {
             assertClose(inBand, expected, tolerance: tolerance, "\(inChannels) channels: band rows 3..<5")
             out.assertGuardsIntact("\(inChannels) channels: band rows 3..<5")
         }
+    }
+
+    func testBatchNormIsFoldedIntoTheBranchWeights() {
+        var rng = TestRandom(seed: 1500)
+        let cin = 6, cout = 17
+        let x = randomTensor([1, 6, 2, 3, cin], &rng)
+        let weight = rng.floats(cout * cin * 3)
+        let bn = BatchNorm(gamma: rng.floats(cout), beta: rng.floats(cout), mean: rng.floats(cout),
+                           variance: rng.floats(cout).map { abs($0) + 0.1 }, epsilon: 1e-3)
+        let folded = Conv3DWeights(oidhw: weight, bias: nil, outChannels: cout, inChannels: cin, kernel: Size3(3, 1, 1), batchNorm: bn)
+        let out = Tensor(shape: [1, 6, 2, 3, cout])
+        temporalConvolution(out: out, in: x, branches: [TemporalBranch(weights: folded, dilation: 2, inChannel: 0, outChannel: 0)],
+                            pool: .serial)
+        let raw = referenceConv3d(x, weight: weight, bias: nil, inChannels: cin, outChannels: cout, kernel: Size3(3, 1, 1),
+                                  stride: 1, dilation: Size3(2, 1, 1), padding: Size3(2, 0, 0)).values
+        let expected = raw.enumerated().map { i, v -> Float in
+            let c = i % cout
+            return (v - bn.mean[c]) / (bn.variance[c] + bn.epsilon).squareRoot() * bn.gamma[c] + bn.beta[c]
+        }
+        assertClose(out.toArray(), expected, tolerance: 1e-4, "temporal branch + batch norm")
     }
 }
