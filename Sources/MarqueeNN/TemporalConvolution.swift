@@ -4,14 +4,14 @@
 // A (2+1)D cell (TransNetV2) runs its branches' spatial convolutions as one, with their
 // out-channels stacked, and then one temporal convolution per branch, each reading its slice
 // of those channels at frames t - d, t, t + d (its own dilation d) and writing its slice of
-// the cell's output. Run branch by branch as general 3D convolutions, each pass read a quarter of
-// every pixel's channels, with a stride of the whole pixel between rows, from a tensor far
-// larger than the caches (27x48 pixels x 128 channels x 100 frames is 66 MB): the passes
-// waited on memory. Here one pass takes 6 pixels of one frame and runs every branch on them,
-// so each pixel's channels are read once per tap, whole, in address order, and the frames a
-// tap reaches back to are still in the cache from an earlier tap. The first tap to reach a
-// frame is the farthest one ahead; it reads only its own branch's channels, so the whole
-// pixels it will next need are prefetched, one 6-pixel block ahead, and every other
+// the cell's output. Run branch by branch as general 3D convolutions, each pass read a
+// quarter of every pixel's channels, with a stride of the whole pixel between rows, from a
+// tensor far larger than the caches (27x48 pixels x 128 channels x 100 frames is 66 MB): the
+// passes waited on memory. Here one pass takes 6 pixels of one frame and runs every branch
+// on them, so each pixel's channels are read once per tap, whole, in address order, and the
+// frames a tap reaches back to are still in the cache from an earlier tap. The first tap to
+// reach a frame is the farthest one ahead; it reads only its own branch's channels, so the
+// whole pixels it will next need are prefetched, one 6-pixel block ahead, and every other
 // branch's later reads of that frame find them in the cache.
 //
 // Wide branches of three taps run by Winograd's minimal filtering in time, F(4, 3): the
@@ -26,9 +26,9 @@
 // On TransNetV2's block 2 (128 -> 64 channels a branch) this took a window from 57 to 51 ms.
 // On its narrower branches (32 -> 16 and 64 -> 32) it measured no faster: the six GEMMs per
 // tile are short (depth 32 or 64) and each pays its setup and stores, while the direct pass
-// runs at about three quarters of the FMA peak there. That figure does not move with the size
-// of the band it reads (block 0's four branches over 100 frames take the same time from a
-// 9.8 MB band, in L3, as from a 0.2 MB one, in L2): the direct pass is not waiting on memory.
+// runs at about 70% of the FMA peak there. That figure does not move with the size of the
+// band it reads (block 0's four branches over 100 frames take the same time from a 9.8 MB
+// band, in L3, as from a 0.2 MB one, in L2): the direct pass is not waiting on memory.
 
 import CCPUHints
 
