@@ -181,7 +181,7 @@ if profile {
     }
     let flops = Double(TransNetV2.multiplyAccumulates) * 2
     let cpu = cpuNow() - cpuStart
-    print(String(format: "one window of \(name(videos[0])): %.1f ms wall, %.1f ms CPU; %.1f GFLOP/s of wall time, %.1f GFLOP/s per CPU second",
+    print(String(format: "one window of \(name(videos[0])): %.1f ms wall, %.1f ms CPU; %.1f GFLOP/s of wall time, %.1f GFLOP/s per CPU second, counted as direct convolutions",
                  1000 * total / Double(rounds), 1000 * cpu / Double(rounds),
                  flops * Double(rounds) / total / 1e9, flops * Double(rounds) / cpu / 1e9))
     for name in order {
@@ -235,7 +235,7 @@ if profile {
     print("")
 }
 
-print("TransNetV2 shot detection, \(threads) threads; \(String(format: "%.1f", Double(TransNetV2.multiplyAccumulates) / 1e9)) G multiply-adds per 100-frame window (50 frames)")
+print("TransNetV2 shot detection, \(threads) threads; \(String(format: "%.1f", Double(TransNetV2.multiplyAccumulates) / 1e9)) G multiply-adds per 100-frame window as direct convolutions compute it (50 frames)")
 print("fps = frames of the title per second of wall time, end to end unless marked; CPU = CPU seconds of the whole run")
 print("(the machine may be shared: wall-time ratios move with the load, CPU-time ratios much less)\n")
 func column(_ text: String, _ width: Int) -> String {
