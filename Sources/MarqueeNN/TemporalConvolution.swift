@@ -190,9 +190,8 @@ private func temporalWinograd(out destination: UnsafeMutablePointer<Float>, in i
     let blocksPerFrame = geometry.blocksPerFrame
     let maxDepth = branches.map(\.weights.inChannels).max()!, maxColumns = branches.map(\.weights.outChannels).max()!
     let plans = branches.map(BranchPlan.init)
-    // The GEMMs' bias: the branch's is added after Aᵀ.
-    let noBias = TensorStorage(capacity: (maxColumns + gemmTileColumns - 1) / gemmTileColumns * gemmTileColumns)
-    let zeroBias = UnsafePointer(noBias.pointer)
+    // The GEMMs add no bias (every panel reads the same sixteen zeros): the branch's is added after Aᵀ.
+    let zeroBias = UnsafePointer(gemmZeroBias.pointer)
     // Every tile with a frame to write, by branch and first output frame: the d tiles that
     // start at frames start ..< start + d cover the 4d frames from `start`.
     var tiles: [(branch: Int, first: Int)] = []
@@ -255,7 +254,7 @@ private func temporalWinograd(out destination: UnsafeMutablePointer<Float>, in i
                 for panel in 0..<plan.panelCount {
                     let n0 = panel * gemmTileColumns
                     gemmMicroKernel6x16(depth: depth, taps: 1, a: UnsafePointer(ind),
-                                        b: taps[xi] + panel * depth * gemmTileColumns, bias: zeroBias + n0,
+                                        b: taps[xi] + panel * depth * gemmTileColumns, bias: zeroBias,
                                         epilogue: identity, c: m + xi * gemmTileRows * columns + n0, ldc: columns,
                                         rows: rows, columns: min(gemmTileColumns, columns - n0))
                 }
@@ -283,7 +282,6 @@ private func temporalWinograd(out destination: UnsafeMutablePointer<Float>, in i
     }
     }
     }
-    withExtendedLifetime(noBias) {}
 }
 
 /// A branch through raw pointers, so that the loops retain nothing.
